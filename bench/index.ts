@@ -1,0 +1,14 @@
+// `npm run bench -- <name>`: run a benchmark and print its figures as JSON.
+const benches: Record<string, () => Promise<unknown>> = {
+  parse: async () => (await import('./parse')).run(),
+};
+
+const name = process.argv[2];
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}>\n`);
+  process.exit(2);
+}
+const result = await bench();
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+process.exit(0);

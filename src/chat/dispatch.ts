@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../deps';
+import { UserError, errorMessage, type UserErrorCode } from '../errors';
+import type { OutMessage, ReplyTarget } from '../outbound';
+import { describeArgIssues } from './arg-errors';
+import type { Caller, CommandContext, CommandDef } from './define-command';
+import type { Source } from './message';
+import { parseCommand } from './parse-command';
+import { takeRateLimit } from './rate-limit';
+import { findSubcommand } from './registry';
+import { createReplySink } from './reply-sink';
+import { hasRole } from './roles';
+
+/** A command to run: a chat line (`text`) or a structured call from a webhook (`command` + `args`). */
+export interface DispatchRequest {
+  source: Source;
+  caller: Caller;
+  text?: string;
+  command?: string;
+  subcommand?: string;
+  args?: Record<string, unknown>;
+  body?: string[];
+  conversation?: CommandContext['conversation'];
+  replyTarget?: ReplyTarget;
+  /** Count against the caller's per-minute limit (off for the local CLI). */
+  rateLimit?: boolean;
+}
+
+export type Outcome = 'ok' | 'empty' | UserErrorCode | 'error';
+
+export interface DispatchResult {
+  outcome: Outcome;
+  /** The resolved command, e.g. `push` or `push history`. */
+  command?: string;
+  args?: Record<string, unknown>;
+  jobId?: number;
+  data?: unknown;
+  messages: OutMessage[];
+  /** Short description of a failure, for the audit log. */
+  error?: string;
+  field?: string;
+}
+
+function lowerKeys(input: Record<string, unknown>, def: CommandDef): Record<string, unknown> {
+  const known = new Map(Object.keys(def.args.shape).map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) out[k in def.args.shape ? k : (known.get(k.toLowerCase()) ?? k)] = v;
+  return out;
+}
+
+/**
+ * Find the command, check role and rate limit, validate arguments, run. Never throws: every
+ * failure becomes an outcome with a reply that says what to do.
+ */
+export async function dispatch(deps: Deps, req: DispatchRequest): Promise<DispatchResult> {
+  let result: DispatchResult;
+  try {
+    result = await runDispatch(deps, req);
+  } catch (err) {
+    // Only infrastructure can fail here (the rate-limit query); run() errors are handled inside.
+    const ref = randomUUID().slice(0, 8);
+    deps.log.error({ err, ref }, 'dispatch failed');
+    result = { outcome: 'error', error: `${ref}: ${errorMessage(err)}`, messages: [{ type: 'text', text: deps.t('dispatch.internalError', { ref }) }] };
+  }
+  deps.metrics.commandsTotal.inc({ command: result.command ?? '(none)', outcome: result.outcome });
+  return result;
+}
+
+async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchResult> {
+  const { t } = deps;
+  const sink = createReplySink();
+  const fail = (outcome: Outcome, error: string, extra: Partial<DispatchResult> = {}): DispatchResult => ({
+    outcome,
+    error,
+    messages: sink.messages,
+    ...extra,
+  });
+
+  let name: string;
+  let positional: string[] = [];
+  let raw: Record<string, unknown>;
+  let body = req.body ?? [];
+  if (req.text !== undefined) {
+    const p = parseCommand(req.text);
+    name = p.name;
+    positional = p.positional;
+    raw = p.args;
+    body = p.body;
+  } else {
+    name = (req.command ?? '').toLowerCase();
+    raw = { ...(req.args ?? {}) };
+    if (req.subcommand) positional = [req.subcommand];
+  }
+
+  if (name === '') {
+    sink.text(t('dispatch.empty'));
+    return fail('empty', 'empty message');
+  }
+  let def = deps.registry.find(name);
+  if (!def) {
+    const suggestions = deps.registry.suggest(name);
+    sink.text(
+      suggestions.length > 0
+        ? t('dispatch.unknownWithSuggestion', { name, suggestions: suggestions.map((s) => `/${s}`).join('、') })
+        : t('dispatch.unknown', { name }),
+    );
+    return fail('unknown_command', `unknown command ${name}`);
+  }
+  let label = def.name;
+  const sub = positional[0] !== undefined ? findSubcommand(def, positional[0]) : undefined;
+  if (sub) {
+    def = sub;
+    label = `${label} ${sub.name}`;
+    positional = positional.slice(1);
+  } else if (!def.run) {
+    const subs = (def.subcommands ?? []).map((s) => s.name).join(', ');
+    sink.text(t('dispatch.needsSubcommand', { name: def.name, subs }));
+    return fail('bad_args', `missing subcommand for ${def.name}`, { command: label });
+  }
+
+  if (!hasRole(req.caller.role, def.role)) {
+    sink.text(t('dispatch.forbidden', { command: label, role: t(`role.${def.role}`), yours: t(`role.${req.caller.role}`) }));
+    return fail('forbidden', `role ${req.caller.role} < ${def.role}`, { command: label });
+  }
+  if (req.rateLimit !== false) {
+    const rl = await takeRateLimit(deps.db, `user:${req.caller.key}`, deps.config.RATE_LIMIT_PER_MINUTE);
+    if (!rl.allowed) {
+      sink.text(t('dispatch.rateLimited', { limit: deps.config.RATE_LIMIT_PER_MINUTE, seconds: rl.retryAfterSec }));
+      return fail('rate_limited', `rate limited (${rl.count})`, { command: label });
+    }
+  }
+
+  // Positional words fill the declared names in order; flag words set booleans.
+  const input = lowerKeys(raw, def);
+  const names = (def.positional ?? []).filter((n) => input[n] === undefined);
+  for (const word of positional) {
+    const flag = def.flags?.find((f) => f.toLowerCase() === word.toLowerCase());
+    if (flag) input[flag] = true;
+    else if (names.length > 0) input[names.shift() as string] = word;
+    else {
+      sink.text(t('dispatch.unexpectedWord', { word, usage: def.examples[0] ?? `/${label}` }));
+      return fail('bad_args', `unexpected word ${word}`, { command: label, args: input });
+    }
+  }
+
+  const parsed = def.args.safeParse(input);
+  if (!parsed.success) {
+    const problems = describeArgIssues(parsed.error.issues, def, input, t);
+    sink.text([...problems.map((p) => p.text), t('dispatch.seeHelp', { command: label })].join('\n'));
+    return fail('bad_args', problems.map((p) => p.text).join('; '), {
+      command: label,
+      args: input,
+      field: problems[0]?.field,
+    });
+  }
+
+  const ctx: CommandContext = {
+    deps,
+    t,
+    caller: req.caller,
+    source: req.source,
+    conversation: req.conversation,
+    replyTarget: req.replyTarget,
+    body,
+    reply: sink,
+  };
+  try {
+    const result = (await def.run?.(ctx, parsed.data)) ?? undefined;
+    return {
+      outcome: 'ok',
+      command: label,
+      args: parsed.data,
+      jobId: result?.jobId,
+      data: result?.data,
+      messages: sink.messages,
+    };
+  } catch (err) {
+    if (err instanceof UserError) {
+      sink.text(t(err.key, err.vars));
+      return fail(err.code, t(err.key, err.vars), { command: label, args: parsed.data, field: err.field });
+    }
+    const ref = randomUUID().slice(0, 8);
+    deps.log.error({ err, ref, command: label }, 'command failed');
+    sink.text(t('dispatch.internalError', { ref }));
+    return fail('error', `${ref}: ${errorMessage(err)}`, { command: label, args: parsed.data });
+  }
+}

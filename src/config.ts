@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/** Roles in ascending order of power: viewer < operator < admin. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const list = z
+  .string()
+  .transform((s) => s.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean));
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected a whole number between ${min} and ${max}` })
+    .int({ error: `expected a whole number between ${min} and ${max}` })
+    .min(min, { error: `expected a whole number between ${min} and ${max}` })
+    .max(max, { error: `expected a whole number between ${min} and ${max}` });
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol.replace(':', ''));
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected a ${protocols.join('/')} URL` },
+  );
+
+const onOff = z.enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' });
+
+/**
+ * Every setting, with its default and an example shown when the value is invalid.
+ * The README's variable table and `.env.example` list exactly these keys.
+ */
+const schema = z.object({
+  PORT: int(0, 65535).default(3000), // 0 = any free port
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: url(['http', 'https']).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  DB_POOL_SIZE: int(1, 100).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOCALE: z.enum(['zh-CN', 'en'], { error: 'expected zh-CN or en' }).default('zh-CN'),
+
+  DINGTALK_CLIENT_ID: z.string().min(1).optional(),
+  DINGTALK_CLIENT_SECRET: z.string().min(1).optional(),
+  DINGTALK_ROBOT_CODE: z.string().min(1).optional(),
+  DINGTALK_STREAM: onOff.default('auto'),
+  DINGTALK_API_BASE: url(['http', 'https']).default('https://api.dingtalk.com'),
+
+  ADMIN_STAFF_IDS: list.default([]),
+  OPERATOR_STAFF_IDS: list.default([]),
+  DEFAULT_ROLE: z.enum(ROLES, { error: 'expected viewer, operator or admin' }).default('operator'),
+  RATE_LIMIT_PER_MINUTE: int(1, 10_000).default(30),
+
+});
+
+const examples: Record<keyof z.input<typeof schema>, string> = {
+  PORT: '3000',
+  HOST: '0.0.0.0',
+  PUBLIC_URL: 'https://bot.example.com',
+  DATA_DIR: './data',
+  DATABASE_URL: 'postgres://user:pass@127.0.0.1:5432/chatops',
+  DB_POOL_SIZE: '10',
+  LOG_LEVEL: 'info',
+  LOCALE: 'zh-CN',
+  DINGTALK_CLIENT_ID: 'dingxxxxxxxxxxxx',
+  DINGTALK_CLIENT_SECRET: '(the app secret from the DingTalk console)',
+  DINGTALK_ROBOT_CODE: 'dingxxxxxxxxxxxx',
+  DINGTALK_STREAM: 'auto',
+  DINGTALK_API_BASE: 'https://api.dingtalk.com',
+  ADMIN_STAFF_IDS: 'manager807,0420',
+  OPERATOR_STAFF_IDS: 'tester01,tester02',
+  DEFAULT_ROLE: 'operator',
+  RATE_LIMIT_PER_MINUTE: '30',
+};
+
+type Parsed = z.output<typeof schema>;
+
+/** The typed, frozen configuration the whole process runs on. */
+export type Config = Readonly<
+  Parsed & {
+    PUBLIC_URL: string;
+    /** Stream mode runs: credentials present and DINGTALK_STREAM is not off. */
+    streamEnabled: boolean;
+    /** The robot code used for dedupe and OpenAPI sends (DINGTALK_ROBOT_CODE, else the client id). */
+    robotCode: string;
+  }
+>;
+
+/** Raised when the environment holds invalid settings; `problems` lists every one. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse settings from an environment map (process.env in main, a literal in tests).
+ * Empty strings count as unset. Throws ConfigError listing every bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') input[key] = v.trim();
+  }
+  const parsed = schema.safeParse(input);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0]) as keyof typeof examples;
+      const got = input[key] === undefined ? '' : ` (got "${redact(key, input[key])}")`;
+      problems.push(`${key}: ${issue.message}${got}; example: ${key}=${examples[key]}`);
+    }
+  }
+  // Cross-variable rules, checked on the raw values so they are reported with the rest.
+  const hasId = Boolean(input.DINGTALK_CLIENT_ID);
+  const hasSecret = Boolean(input.DINGTALK_CLIENT_SECRET);
+  if (input.DINGTALK_STREAM === 'on' && !(hasId && hasSecret)) {
+    problems.push('DINGTALK_STREAM: "on" needs DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET; set both, or DINGTALK_STREAM=auto');
+  }
+  if (hasId && !hasSecret) {
+    problems.push('DINGTALK_CLIENT_SECRET: missing while DINGTALK_CLIENT_ID is set; set the app secret from the DingTalk console');
+  }
+  const c = parsed.success ? parsed.data : undefined;
+  if (problems.length > 0 || !c) throw new ConfigError(problems);
+  return Object.freeze({
+    ...c,
+    PUBLIC_URL: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    streamEnabled: c.DINGTALK_STREAM !== 'off' && Boolean(c.DINGTALK_CLIENT_ID && c.DINGTALK_CLIENT_SECRET),
+    robotCode: c.DINGTALK_ROBOT_CODE ?? c.DINGTALK_CLIENT_ID ?? 'local',
+  });
+}
+
+function redact(key: string, value: string | undefined): string {
+  if (value === undefined) return '';
+  if (/SECRET|PASSWORD/.test(key)) return '***';
+  return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+/** Names of all settings, for the README/.env.example consistency test. */
+export const CONFIG_KEYS = Object.keys(schema.shape);

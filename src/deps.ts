@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import type { CommandRegistry } from './chat/registry';
+import type { Config } from './config';
+import type { Database } from './db/client';
+import type { Metrics } from './http/metrics';
+import type { Translator } from './i18n';
+import type { Notifier } from './outbound';
+
+/** Connection state of the DingTalk Stream client, for /health. */
+export interface StreamStatus {
+  connected: boolean;
+  since?: number;
+  lastFrameAt?: number;
+  reconnects: number;
+  lastError?: string;
+}
+
+/** Promises started in the background (reply deliveries) that shutdown should wait for. */
+export interface Background {
+  track(p: Promise<unknown>): void;
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Everything the app needs, built once by main.ts (or by a test) and passed down.
+ * No module keeps its own connection, config or cache.
+ */
+export interface Deps {
+  config: Config;
+  db: Database;
+  log: Logger;
+  t: Translator;
+  now: () => number;
+  fetch: typeof fetch;
+  notifier: Notifier;
+  registry: CommandRegistry;
+  metrics: Metrics;
+  background: Background;
+  /** The key that signs HTTP callbacks: the app secret, or one generated and kept in DATA_DIR. */
+  callbackSecret: string;
+  stream?: { status(): StreamStatus };
+}
+
+/** A Background that remembers in-flight promises until they settle. */
+export function createBackground(): Background {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    track(p) {
+      const q = p.catch(() => {}).finally(() => pending.delete(q));
+      pending.add(q);
+    },
+    async drain(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...pending]),
+        new Promise((r) => {
+          timer = setTimeout(r, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finishInbound, recordInbound } from '../../src/chat/inbound';
+import { takeRateLimit } from '../../src/chat/rate-limit';
+import { migrateDb } from '../../src/db/migrate';
+import { createApiToken, listApiTokens, revokeApiToken, verifyApiToken } from '../../src/http/tokens';
+import { DB_KINDS, createTestDb, type TestDb } from '../helpers/db';
+
+describe.each(DB_KINDS)('data layer on %s', (kind) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb(kind);
+  });
+  afterAll(async () => t?.drop());
+
+  it('applies migrations idempotently', async () => {
+    await migrateDb(t.db);
+    const rows = await t.db.query<{ n: number }>(
+      `select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name in ('inbound_messages','api_tokens','rate_limits')`,
+    );
+    expect(rows[0]?.n).toBe(3);
+  });
+
+  it('records an inbound message once per robot + msgId and stores its outcome', async () => {
+    const caller = { key: 'alice', staffId: 'alice', nick: 'Alice', role: 'operator' as const };
+    const row = { source: 'http', robotCode: 'r1', msgId: 'm-1', text: '/ping', caller, conversationId: 'cid' };
+    const id = await recordInbound({ db: t.db }, row);
+    expect(id).toBeGreaterThan(0);
+    expect(await recordInbound({ db: t.db }, row)).toBeNull();
+    expect(await recordInbound({ db: t.db }, { ...row, robotCode: 'r2' })).toBeGreaterThan(0);
+    await finishInbound({ db: t.db }, id as number, { outcome: 'ok', command: 'ping', args: {}, messages: [], jobId: 42 });
+    const [saved] = await t.db.query<{ command: string; outcome: string; job_id: number; finished_at: Date }>(
+      'select command, outcome, job_id, finished_at from inbound_messages where id = $1',
+      [id],
+    );
+    expect(saved).toMatchObject({ command: 'ping', outcome: 'ok', job_id: 42 });
+    expect(saved?.finished_at).toBeInstanceOf(Date);
+  });
+
+  it('issues, verifies and revokes API tokens, storing only a hash', async () => {
+    const token = await createApiToken(t.db, 'ci', 'admin', 'test');
+    expect(token).toMatch(/^cob_[A-Za-z0-9_-]{32}$/);
+    expect(await verifyApiToken(t.db, token)).toEqual({ name: 'ci', role: 'admin' });
+    expect(await verifyApiToken(t.db, `${token}x`)).toBeNull();
+    const stored = await t.db.query<{ token_hash: string }>('select token_hash from api_tokens');
+    expect(stored.every((r) => r.token_hash !== token && r.token_hash.length === 64)).toBe(true);
+    await expect(createApiToken(t.db, 'ci', 'viewer', 'test')).rejects.toThrow();
+    expect(await revokeApiToken(t.db, 'ci')).toBe(true);
+    expect(await revokeApiToken(t.db, 'ci')).toBe(false);
+    expect(await verifyApiToken(t.db, token)).toBeNull();
+    // The name can be issued again once revoked.
+    const again = await createApiToken(t.db, 'ci', 'viewer', 'test');
+    expect(await verifyApiToken(t.db, again)).toEqual({ name: 'ci', role: 'viewer' });
+    const list = await listApiTokens(t.db);
+    expect(list.filter((x) => x.name === 'ci').map((x) => Boolean(x.revokedAt))).toEqual([true, false]);
+  });
+
+  it('counts requests per key per minute in the database', async () => {
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await takeRateLimit(t.db, 'user:bob', 3));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+    expect(results[3]?.retryAfterSec).toBeGreaterThan(0);
+    expect(results[3]?.retryAfterSec).toBeLessThanOrEqual(60);
+    expect((await takeRateLimit(t.db, 'user:carol', 3)).allowed).toBe(true);
+    // A new window starts over.
+    await t.db.query(`update rate_limits set window_start = window_start - interval '1 minute' where key = 'user:bob'`);
+    expect(await takeRateLimit(t.db, 'user:bob', 3)).toMatchObject({ allowed: true, count: 1 });
+  });
+});
