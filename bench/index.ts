@@ -1,6 +1,9 @@
 // `npm run bench -- <name>`: run a benchmark and print its figures as JSON.
+export {};
+
 const benches: Record<string, () => Promise<unknown>> = {
   parse: async () => (await import('./parse')).run(),
+  jobs: async () => (await import('./jobs')).run(),
 };
 
 const name = process.argv[2];

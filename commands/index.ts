@@ -1,7 +1,13 @@
 import type { CommandDef } from '../src/chat/define-command';
+import cancel from './cancel';
+import cleanup from './cleanup';
 import help from './help';
+import job from './job';
+import jobs from './jobs';
 import ping from './ping';
+import retry from './retry';
+import stats from './stats';
 import whoami from './whoami';
 
 /** Every chat command, in the order /help lists them. Add new commands here. */
-export const commands: CommandDef[] = [help, ping, whoami];
+export const commands: CommandDef[] = [help, jobs, job, cancel, retry, stats, cleanup, ping, whoami];

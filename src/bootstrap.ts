@@ -7,6 +7,7 @@ import type { Config } from './config';
 import type { Database } from './db/client';
 import { type Deps, createBackground } from './deps';
 import { createMetrics } from './http/metrics';
+import { jobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
 
 /** Assemble the Deps every entry point (server, CLI, tests) runs on. */
@@ -40,6 +41,7 @@ export function createDeps(opts: {
     fetch: fetchFn,
     notifier: createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log }),
     registry: createRegistry(commands),
+    jobDefinitions,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,

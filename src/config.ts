@@ -54,6 +54,13 @@ const schema = z.object({
   DEFAULT_ROLE: z.enum(ROLES, { error: 'expected viewer, operator or admin' }).default('operator'),
   RATE_LIMIT_PER_MINUTE: int(1, 10_000).default(30),
 
+  RUN_JOBS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('true').transform((v) => v === 'true'),
+  JOB_CONCURRENCY: int(1, 1000).default(4),
+  JOB_POLL_INTERVAL_MS: int(50, 600_000).default(2000),
+  JOB_LEASE_MS: int(2000, 3_600_000).default(30_000),
+  JOB_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(20_000),
+  JOB_RETENTION_DAYS: int(1, 3650).default(30),
+  PROGRESS_INTERVAL_MS: int(0, 600_000).default(5000),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -74,6 +81,13 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   OPERATOR_STAFF_IDS: 'tester01,tester02',
   DEFAULT_ROLE: 'operator',
   RATE_LIMIT_PER_MINUTE: '30',
+  RUN_JOBS: 'true',
+  JOB_CONCURRENCY: '4',
+  JOB_POLL_INTERVAL_MS: '2000',
+  JOB_LEASE_MS: '30000',
+  JOB_SHUTDOWN_GRACE_MS: '20000',
+  JOB_RETENTION_DAYS: '30',
+  PROGRESS_INTERVAL_MS: '5000',
 };
 
 type Parsed = z.output<typeof schema>;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CommandRegistry } from './chat/registry';
 import type { Config } from './config';
 import type { Database } from './db/client';
+import type { AnyJobDefinition } from './jobs/types';
 import type { Metrics } from './http/metrics';
 import type { Translator } from './i18n';
 import type { Notifier } from './outbound';
@@ -34,6 +35,8 @@ export interface Deps {
   fetch: typeof fetch;
   notifier: Notifier;
   registry: CommandRegistry;
+  /** Every job kind (src/handlers.ts); commands enqueue with their defaults. */
+  jobDefinitions: readonly AnyJobDefinition[];
   metrics: Metrics;
   background: Background;
   /** The key that signs HTTP callbacks: the app secret, or one generated and kept in DATA_DIR. */

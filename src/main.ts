@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config';
 import { DataDirLockedError } from './db/client';
 import { createLogger } from './logger';
 import { startServer } from './server';
+import { exitOnSignals } from './shutdown';
 
 // Entry point of `npm start`: config -> db -> app -> server + DingTalk stream.
 let config;
@@ -27,21 +28,4 @@ try {
   process.exit(1);
 }
 
-let signals = 0;
-const onSignal = (signal: NodeJS.Signals) => {
-  signals += 1;
-  if (signals > 1) {
-    log.warn({ signal }, 'second signal: exiting now');
-    process.exit(1);
-  }
-  log.info({ signal }, 'shutting down (send the signal again to force)');
-  running
-    .stop()
-    .then(() => process.exit(0))
-    .catch((err) => {
-      log.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
-};
-process.on('SIGTERM', onSignal);
-process.on('SIGINT', onSignal);
+exitOnSignals(log, () => running.stop());

@@ -11,13 +11,24 @@ import type { Config } from './config';
 import { type Database, createDb } from './db/client';
 import { migrateDb } from './db/migrate';
 import type { Deps } from './deps';
+import { scheduleCleanup } from './jobs/cleanup';
+import { type Relay, createRelay } from './jobs/relay';
+import { type Runner, createRunner } from './jobs/runner';
+import { registerJobMetrics } from './jobs/stats';
+import { errorMessage } from './errors';
 
 /** A running instance: HTTP server, optional Stream client, and what stops them. */
 export interface RunningServer {
   deps: Deps;
   url: string;
+  /** The job runner (absent with RUN_JOBS=false). */
+  runner?: Runner;
+  relay: Relay;
   stop(): Promise<void>;
 }
+
+const CLEANUP_EVERY_MS = 60 * 60_000;
+const SWEEP_EVERY_MS = 15_000;
 
 /**
  * Start one instance: database (migrated), HTTP app, DingTalk Stream when configured.
@@ -58,6 +69,37 @@ export async function startServer(
       deps.stream = s;
       stream = s;
     }
+    registerJobMetrics(deps.metrics, db);
+    const relay = createRelay({
+      db,
+      notifier: deps.notifier,
+      t: deps.t,
+      log: log.child({ component: 'relay' }),
+      definitions: [...deps.jobDefinitions],
+      intervalMs: config.PROGRESS_INTERVAL_MS,
+    });
+    const runner = config.RUN_JOBS
+      ? createRunner({
+          db,
+          log,
+          definitions: [...deps.jobDefinitions],
+          concurrency: config.JOB_CONCURRENCY,
+          leaseMs: config.JOB_LEASE_MS,
+          pollIntervalMs: config.JOB_POLL_INTERVAL_MS,
+          relay,
+          durations: deps.metrics.histogram('job_duration_seconds', 'Attempt durations seen by this instance, by kind and outcome.'),
+        })
+      : undefined;
+    const timers: NodeJS.Timeout[] = [];
+    if (runner) {
+      // Periodic chores every instance may do; the database keeps them from clashing.
+      const chore = (what: string, fn: () => Promise<unknown>) => () =>
+        void fn().catch((err) => log.warn({ err: errorMessage(err) }, `${what} failed`));
+      const cleanup = chore('scheduling the clean-up', () => scheduleCleanup(db, config.JOB_RETENTION_DAYS, CLEANUP_EVERY_MS));
+      timers.push(setInterval(cleanup, CLEANUP_EVERY_MS), setInterval(chore('final-message sweep', () => relay.sweep()), SWEEP_EVERY_MS));
+      timers.push(setTimeout(cleanup, 60_000));
+      for (const t of timers) t.unref();
+    }
     const app = createApp(deps);
     const started = await new Promise<ServerType>((resolve) => {
       const srv = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(srv));
@@ -65,16 +107,23 @@ export async function startServer(
     server = started;
     const { port } = started.address() as AddressInfo;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+    await runner?.start();
     stream?.start();
     log.info({ url, database: db.kind, stream: Boolean(stream), locale: config.LOCALE }, 'chat-ops bot started');
     let stopping: Promise<void> | undefined;
     return {
       deps,
       url,
+      runner,
+      relay,
       stop() {
         stopping ??= (async () => {
+          // No new work in, then let running jobs finish (or release them), then close.
           await stream?.stop();
           await new Promise<void>((resolve) => started.close(() => resolve()));
+          for (const t of timers) clearInterval(t);
+          await runner?.stop(config.JOB_SHUTDOWN_GRACE_MS);
+          await Promise.race([relay.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await deps.background.drain(10_000);
           if (ownDb) await db.close();
           log.info('stopped');

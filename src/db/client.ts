@@ -41,7 +41,8 @@ function createPostgresDb(url: string, opts: DbOptions): Database {
   const client = postgres(url, {
     max: opts.poolSize ?? 10,
     onnotice: () => {},
-    connection: { application_name: opts.applicationName ?? 'chatops-bot' },
+    // JIT compilation only slows the short statements a job queue runs.
+    connection: { application_name: opts.applicationName ?? 'chatops-bot', jit: 'off' } as Record<string, string>,
     // int8 ids and counts fit comfortably in a double; keep them numbers like PGlite does.
     types: {
       int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -60,3 +60,77 @@ export const rateLimits = pgTable('rate_limits', {
   windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
   count: integer('count').notNull(),
 });
+
+/** Job states. `queued` and `running` are unfinished; the other three are final. */
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/**
+ * The job queue and its record in one table: claimed with FOR UPDATE SKIP LOCKED, leased with a
+ * heartbeat, kept after it finishes (status, result, links) until the retention period ends.
+ *
+ * Index predicates use purpose-built columns (`ready`, `active_key`, `notify_next_at`) that a
+ * successful completion leaves unchanged, and `status` is not indexed: so completing a job is a
+ * HOT update that touches no index (fillfactor 70 leaves room on the page; see 0002 migration).
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: text('kind').notNull(),
+    status: text('status').$type<JobStatus>().notNull().default('queued'),
+    /** True while the job waits in the queue (status queued); the claim index covers only these rows. */
+    ready: boolean('ready').notNull().default(true),
+    priority: integer('priority').notNull().default(0),
+    payload: jsonb('payload').notNull().default({}),
+    result: jsonb('result'),
+    error: text('error'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    runAt: timestamp('run_at', { withTimezone: true }).notNull().defaultNow(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    progress: integer('progress').notNull().default(0),
+    progressText: text('progress_text'),
+    softTimeoutMs: integer('soft_timeout_ms'),
+    hardTimeoutMs: integer('hard_timeout_ms'),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    dedupeKey: text('dedupe_key'),
+    /** The dedupe key while the job is unfinished (unique); cleared when it finishes. */
+    activeKey: text('active_key'),
+    scheduleId: bigint('schedule_id', { mode: 'number' }),
+    requestedBy: text('requested_by'),
+    replyTo: jsonb('reply_to'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    attemptStartedAt: timestamp('attempt_started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    // Final chat message: delivered at, tries so far, next try (null = nothing left to deliver).
+    notifiedAt: timestamp('notified_at', { withTimezone: true }),
+    notifyAttempts: integer('notify_attempts').notNull().default(0),
+    notifyNextAt: timestamp('notify_next_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('jobs_queue_idx')
+      .on(t.kind, t.priority.desc(), t.runAt, t.id)
+      .where(sql`ready`),
+    uniqueIndex('jobs_active_key_uq').on(t.activeKey).where(sql`active_key is not null`),
+    index('jobs_notify_idx').on(t.notifyNextAt).where(sql`notify_next_at is not null`),
+    // No index on requested_by/finished_at/lease: each would be written on every claim. "My jobs",
+    // stats and the reaper scan instead; retention keeps the table small.
+  ],
+);
+
+/** The per-job structured log: state changes beyond the row's own timestamps, progress, warnings. */
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: bigint('job_id', { mode: 'number' }).notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    type: text('type').notNull(),
+    message: text('message'),
+    data: jsonb('data'),
+  },
+  (t) => [index('job_events_job_idx').on(t.jobId, t.id)],
+);

@@ -30,3 +30,9 @@ export function requireToken(deps: Deps, minRole: Role = 'viewer'): MiddlewareHa
 export function callerOf(c: Context<AuthVars>): Caller {
   return c.get('caller');
 }
+
+/** 403 unless the authenticated caller has at least `role` (for routes stricter than their group). */
+export function ensureRole(c: Context<AuthVars>, role: Role): void {
+  const caller = c.get('caller');
+  if (!hasRole(caller.role, role)) throw new HTTPException(403, { message: `token role ${caller.role} is below ${role}` });
+}

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+// node --import tsx: one process, so signals (SIGTERM, SIGKILL) reach the code under test itself.
+export const NODE_ARGS = ['--import', import.meta.resolve('tsx')];
 
 /** Run one of our entry scripts (src/cli.ts, src/chat-cli.ts…) with tsx and a chosen environment. */
 export function runScript(
@@ -12,7 +13,7 @@ export function runScript(
   timeoutMs = 30_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, script), ...args], {
+    const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, script), ...args], {
       cwd: env.CWD ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +49,7 @@ export async function freePort(): Promise<number> {
 /** Start `src/main.ts` as a child process (what `npm start` runs) and wait for /health. */
 export async function startMain(env: Record<string, string>, cwd: string) {
   const { spawn } = await import('node:child_process');
-  const child = spawn(TSX, [path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, 'src/main.ts')], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

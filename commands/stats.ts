@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { example, intArg } from '../src/chat/args';
+import { defineCommand } from '../src/chat/define-command';
+import { jobStats } from '../src/jobs/stats';
+import { kindLabel } from '../src/jobs/render';
+
+export default defineCommand({
+  name: 'stats',
+  aliases: ['统计'],
+  role: 'viewer',
+  args: z.object({ hours: example(intArg(1, 24 * 90).default(24), '24') }),
+  examples: ['/stats', '/stats hours=168'],
+  async run(ctx, { hours }) {
+    const { t } = ctx;
+    const rows = await jobStats(ctx.deps.db, hours);
+    const title = t('stats.title', { hours });
+    if (rows.length === 0) {
+      ctx.reply.text(`${title}\n${t('stats.none')}`);
+      return;
+    }
+    const fmt = (v: number | null, digits = 1) => (v === null ? '-' : v.toFixed(digits));
+    const lines = rows.map((r) =>
+      t('stats.line', {
+        kind: kindLabel(t, r.kind),
+        succeeded: r.succeeded,
+        failed: r.failed,
+        cancelled: r.cancelled,
+        rate: r.successRate === null ? '-' : `${(r.successRate * 100).toFixed(1)}%`,
+        avg: fmt(r.avgSeconds),
+        p95: fmt(r.p95Seconds),
+        perMinute: fmt(r.perMinute, 2),
+      }),
+    );
+    ctx.reply.markdown(title, `### ${title}\n\n${lines.join('\n')}`);
+    return { data: rows };
+  },
+});

@@ -1,0 +1,82 @@
+import type { Database } from '../db/client';
+import { defineJob } from './types';
+
+/** Payload of the retention clean-up job. */
+export interface CleanupPayload {
+  olderThanDays: number;
+}
+
+export interface CleanupResult {
+  jobs: number;
+  events: number;
+  inbound: number;
+}
+
+const BATCH = 1000;
+
+/**
+ * Remove finished jobs, their events and inbound-log rows older than the retention period, in
+ * batches so it never holds long locks. Runs periodically and on demand (/cleanup).
+ */
+export const cleanupJob = defineJob<CleanupPayload, CleanupResult>({
+  kind: 'jobs_cleanup',
+  concurrency: 1,
+  maxAttempts: 3,
+  hardTimeoutMs: 30 * 60_000,
+  async run({ olderThanDays }, { db, progress, signal }) {
+    const days = Math.max(1, Math.floor(olderThanDays));
+    const [{ n: total = 0 } = {}] = await db.query<{ n: number }>(
+      `select count(*)::int as n from jobs where finished_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    const result: CleanupResult = { jobs: 0, events: 0, inbound: 0 };
+    for (;;) {
+      signal.throwIfAborted();
+      const [r] = await db.query<{ jobs: number; events: number }>(
+        `with d as (
+           delete from jobs where id in (
+             select id from jobs where finished_at < now() - make_interval(days => $1) limit ${BATCH})
+           returning id),
+         e as (delete from job_events where job_id in (select id from d) returning 1)
+         select (select count(*) from d)::int as jobs, (select count(*) from e)::int as events`,
+        [days],
+      );
+      result.jobs += Number(r?.jobs ?? 0);
+      result.events += Number(r?.events ?? 0);
+      if (Number(r?.jobs ?? 0) < BATCH) break;
+      progress(total ? Math.min(99, (result.jobs / total) * 100) : 50, `${result.jobs}/${total}`);
+    }
+    // Events of jobs removed by other means (none expected) and the audit log past retention.
+    for (;;) {
+      signal.throwIfAborted();
+      const [r] = await db.query<{ n: number }>(
+        `with d as (delete from inbound_messages where id in (
+            select id from inbound_messages where created_at < now() - make_interval(days => $1) limit ${BATCH}) returning 1)
+         select count(*)::int as n from d`,
+        [days],
+      );
+      result.inbound += Number(r?.n ?? 0);
+      if (Number(r?.n ?? 0) < BATCH) break;
+    }
+    await db.query(`delete from rate_limits where window_start < now() - interval '1 hour'`);
+    return result;
+  },
+  describe: (r, t) => t('job.cleanup.done', { jobs: r.jobs, events: r.events, inbound: r.inbound }),
+});
+
+/**
+ * Enqueue the clean-up unless one ran or was queued in the last `everyMs` (any instance).
+ * Returns the job id when one was enqueued.
+ */
+export async function scheduleCleanup(db: Database, retentionDays: number, everyMs: number): Promise<number | null> {
+  const rows = await db.query<{ id: number }>(
+    `insert into jobs (kind, payload, requested_by, max_attempts, dedupe_key, active_key)
+     select 'jobs_cleanup', jsonb_build_object('olderThanDays', $1::int), 'system', 3, 'jobs_cleanup', 'jobs_cleanup'
+      where not exists (
+        select 1 from jobs where kind = 'jobs_cleanup' and created_at > now() - make_interval(secs => $2::float8 / 1000))
+     on conflict (active_key) where active_key is not null do nothing
+     returning id`,
+    [retentionDays, everyMs],
+  );
+  return rows[0] ? Number(rows[0].id) : null;
+}
