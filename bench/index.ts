@@ -4,6 +4,7 @@ export {};
 const benches: Record<string, () => Promise<unknown>> = {
   parse: async () => (await import('./parse')).run(),
   jobs: async () => (await import('./jobs')).run(),
+  push: async () => (await import('./push')).run(),
 };
 
 const name = process.argv[2];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { example, exampleOf } from '../src/chat/args';
 import { type CommandContext, type CommandDef, defineCommand } from '../src/chat/define-command';
 import { hasRole } from '../src/chat/roles';
-import type { MessageKey } from '../src/i18n';
+import { hasMessage, type MessageKey } from '../src/i18n';
 
 function argLines(ctx: CommandContext, def: CommandDef): string[] {
   const { t } = ctx;
@@ -28,6 +28,7 @@ function describe(ctx: CommandContext, def: CommandDef, title: string): string {
   if (def.aliases?.length) parts.push(t('help.aliases', { aliases: def.aliases.join('、') }));
   parts.push(t('help.role', { role: t(`role.${def.role}` as MessageKey) }));
   const args = argLines(ctx, def);
+  if (hasMessage(`${def.catalogKey}.extra`)) args.push(t(`${def.catalogKey}.extra` as MessageKey));
   if (args.length) parts.push(`${t('help.args')}\n${args.join('\n')}`);
   if (def.subcommands?.length) {
     parts.push(

@@ -7,7 +7,10 @@ import type { Config } from './config';
 import type { Database } from './db/client';
 import { type Deps, createBackground } from './deps';
 import { createMetrics } from './http/metrics';
-import { jobDefinitions } from './handlers';
+import { rawPresets } from '../presets';
+import { createJobDefinitions } from './handlers';
+import { createPresetRegistry } from './push/presets';
+import { createPublisher } from './push/publisher';
 import { createTranslator } from './i18n';
 
 /** Assemble the Deps every entry point (server, CLI, tests) runs on. */
@@ -32,16 +35,21 @@ export function createDeps(opts: {
           now,
         })
       : undefined;
+  const t = createTranslator(config.LOCALE);
+  const presets = createPresetRegistry(rawPresets);
+  const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log }) : undefined;
   return {
     config,
     db,
     log,
-    t: createTranslator(config.LOCALE),
+    t,
     now,
     fetch: fetchFn,
     notifier: createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log }),
     registry: createRegistry(commands),
-    jobDefinitions,
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher }),
+    presets,
+    publisher,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,

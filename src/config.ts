@@ -61,6 +61,13 @@ const schema = z.object({
   JOB_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(20_000),
   JOB_RETENTION_DAYS: int(1, 3650).default(30),
   PROGRESS_INTERVAL_MS: int(0, 600_000).default(5000),
+
+  AMQP_URL: url(['amqp', 'amqps']).optional(),
+  AMQP_QUEUE_MODE: z.enum(['declare', 'check'], { error: 'expected declare or check' }).default('declare'),
+  AMQP_CONFIRM_WINDOW: int(1, 100_000).default(500),
+  AMQP_APP_ID: z.string().min(1).default('chatops-bot'),
+  PUSH_ALLOWED_QUEUES: list.optional(),
+  PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -88,6 +95,12 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   JOB_SHUTDOWN_GRACE_MS: '20000',
   JOB_RETENTION_DAYS: '30',
   PROGRESS_INTERVAL_MS: '5000',
+  AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672/%2F',
+  AMQP_QUEUE_MODE: 'declare',
+  AMQP_CONFIRM_WINDOW: '500',
+  AMQP_APP_ID: 'chatops-bot',
+  PUSH_ALLOWED_QUEUES: 'oms_return_order_download_queue,test_*',
+  PUSH_MAX_COUNT: '100000',
 };
 
 type Parsed = z.output<typeof schema>;

@@ -3,6 +3,8 @@ import type { CommandRegistry } from './chat/registry';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import type { AnyJobDefinition } from './jobs/types';
+import type { PresetRegistry } from './push/presets';
+import type { Publisher } from './push/publisher';
 import type { Metrics } from './http/metrics';
 import type { Translator } from './i18n';
 import type { Notifier } from './outbound';
@@ -37,6 +39,10 @@ export interface Deps {
   registry: CommandRegistry;
   /** Every job kind (src/handlers.ts); commands enqueue with their defaults. */
   jobDefinitions: readonly AnyJobDefinition[];
+  /** Order-message presets (presets/). */
+  presets: PresetRegistry;
+  /** RabbitMQ publisher; absent without AMQP_URL (pushes then fail with a message saying so). */
+  publisher?: Publisher;
   metrics: Metrics;
   background: Background;
   /** The key that signs HTTP callbacks: the app secret, or one generated and kept in DATA_DIR. */

@@ -125,6 +125,7 @@ export async function startServer(
           await runner?.stop(config.JOB_SHUTDOWN_GRACE_MS);
           await Promise.race([relay.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await deps.background.drain(10_000);
+          await deps.publisher?.close();
           if (ownDb) await db.close();
           log.info('stopped');
         })();

@@ -134,3 +134,43 @@ export const jobEvents = pgTable(
   },
   (t) => [index('job_events_job_idx').on(t.jobId, t.id)],
 );
+
+/**
+ * Counters behind generated order numbers. A push reserves a contiguous range in one UPDATE (row
+ * lock), so numbers never collide across runs, users and instances, and a resumed push renders
+ * the same numbers again.
+ */
+export const pushCounters = pgTable('push_counters', {
+  name: text('name').primaryKey(),
+  value: bigint('value', { mode: 'number' }).notNull(),
+});
+
+/** Progress of one push job: its reserved numbers and how many messages the broker confirmed. */
+export const pushRuns = pgTable('push_runs', {
+  jobId: bigint('job_id', { mode: 'number' }).primaryKey(),
+  seqStart: bigint('seq_start', { mode: 'number' }).notNull(),
+  orderDate: text('order_date').notNull(),
+  confirmed: integer('confirmed').notNull().default(0),
+  /** Messages published again after a lost connection (possible duplicates, never losses). */
+  republished: integer('republished').notNull().default(0),
+  firstOrderNo: text('first_order_no'),
+  lastOrderNo: text('last_order_no'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Saved push arguments (`/template save`), used as `/push @name`. */
+export const pushTemplates = pgTable(
+  'push_templates',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    /** The arguments as typed (short names or paths -> text), sku and count included. */
+    args: jsonb('args').$type<Record<string, string>>().notNull(),
+    owner: text('owner').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('push_templates_name_uq').on(t.name)],
+);

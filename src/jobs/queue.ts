@@ -113,6 +113,7 @@ export const idArray = (ids: readonly number[]) => `{${ids.map((i) => Math.trunc
 // jobs, so it is a HOT update. Claiming takes rows off the queue index (ready = false).
 const COMPLETE_CTE = `done as (
   update jobs set status = 'succeeded', result = $2::jsonb -> (id::text), progress = 100, error = null,
+         progress_text = coalesce($7::jsonb ->> (id::text), progress_text),
          finished_at = now(), active_key = null, lease_owner = null, lease_expires_at = null,
          notify_next_at = case when reply_to is not null then now() end
    where id = any($1::bigint[]) and status = 'running' and lease_owner = $3
@@ -142,7 +143,7 @@ const EXCHANGE_SQL = exchangeSql(claimCte('', 'priority desc nulls last, run_at,
 // From a cursor within one priority: claimed rows leave dead entries at the head of the index
 // until vacuum, and a long backlog would otherwise walk them again on every claim.
 const EXCHANGE_AFTER_SQL = exchangeSql(
-  claimCte('and priority = $7 and (run_at, id) > ($8::timestamptz, $9::bigint)', 'priority desc nulls last, run_at, id'),
+  claimCte('and priority = $8 and (run_at, id) > ($9::timestamptz, $10::bigint)', 'priority desc nulls last, run_at, id'),
 );
 
 /** Where the last claim of a kind ended, to resume the next claim there (same priority only). */
@@ -162,14 +163,26 @@ export interface ClaimCursor {
 export async function exchangeJobs(
   db: Database,
   owner: string,
-  done: { id: number; result: unknown }[],
+  done: { id: number; result: unknown; progressText?: string }[],
   claim: { kind: string; n: number; after?: ClaimCursor } | null,
   leaseMs: number,
 ): Promise<{ completed: number[]; claimed: Job[]; cursor: ClaimCursor | null }> {
   // Only non-null results travel; a missing key reads as null.
   const results: Record<string, unknown> = {};
-  for (const d of done) if (d.result !== undefined && d.result !== null) results[d.id] = d.result;
-  const params: unknown[] = [idArray(done.map((d) => d.id)), JSON.stringify(results), owner, claim?.kind ?? '', claim?.n ?? 0, leaseMs];
+  const texts: Record<string, string> = {};
+  for (const d of done) {
+    if (d.result !== undefined && d.result !== null) results[d.id] = d.result;
+    if (d.progressText) texts[d.id] = d.progressText;
+  }
+  const params: unknown[] = [
+    idArray(done.map((d) => d.id)),
+    JSON.stringify(results),
+    owner,
+    claim?.kind ?? '',
+    claim?.n ?? 0,
+    leaseMs,
+    JSON.stringify(texts),
+  ];
   const after = claim?.after;
   if (after) params.push(after.priority, after.runAt, after.id);
   const [first] = await db.query<{ done_ids: unknown; claimed: Row[] | string; next_cursor: string[] | null }>(

@@ -89,7 +89,7 @@ export function createRunner(o: RunnerOptions): Runner {
   const active = new Map<number, Active>();
   const buffer = new Map<string, Job[]>(); // claimed ahead of a free slot
   const runningByKind = new Map<string, number>();
-  const pending: { id: number; result: unknown; job: Job }[] = [];
+  const pending: { id: number; result: unknown; job: Job; progressText?: string }[] = [];
   const requested = new Map<string, number>(); // jobs asked for by exchanges in flight, per kind
 
   let started = false;
@@ -170,7 +170,7 @@ export function createRunner(o: RunnerOptions): Runner {
       exchangeJobs(
         o.db,
         workerId,
-        batch.map((b) => ({ id: b.id, result: b.result })),
+        batch.map((b) => ({ id: b.id, result: b.result, progressText: b.progressText })),
         want,
         o.leaseMs,
       )
@@ -334,7 +334,8 @@ export function createRunner(o: RunnerOptions): Runner {
     if (reason instanceof ShutdownError || reason instanceof LeaseLostError) return; // released / owned by another runner now
     const ms = Date.now() - (a.job.attemptStartedAt?.getTime() ?? Date.now());
     if (outcome.ok) {
-      pending.push({ id: a.job.id, result: outcome.result, job: a.job });
+      // The last progress text lands with the completion (its throttled save may not have run).
+      pending.push({ id: a.job.id, result: outcome.result, job: a.job, progressText: a.pendingProgress?.text });
       o.durations?.observe({ kind: a.job.kind, status: 'succeeded' }, ms / 1000);
       tick();
       return;

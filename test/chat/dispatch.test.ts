@@ -21,13 +21,13 @@ const text = (r: { messages: { type: string; text?: string }[] }) => r.messages.
 describe('dispatcher', () => {
   it('never throws and always answers, whatever is typed (property)', async () => {
     const deps = testDeps(tdb.db, { RATE_LIMIT_PER_MINUTE: '10000' });
-    const words = fc.constantFrom('/help', 'help', '/ping', '/whoami', '/帮助', '在吗', '/pnig', 'push', '/help help', '');
+    const words = fc.constantFrom('/help', 'help', '/ping', '/whoami', '/帮助', '在吗', '/pnig', 'push', '/push refund', '/push types', '/template', '/template save', '/jobs', '/job', '/cancel', '/retry', '/stats', '/help help', '');
     const token = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('dry', 'x=1', 'command=', 'count=-1', '“a b”', '＝', '\n'));
     await fc.assert(
       fc.asyncProperty(words, fc.array(token, { maxLength: 5 }), async (w, rest) => {
         const r = await dispatch(deps, { source: 'http', caller: aliceCaller(), text: [w, ...rest].join(' ') });
         expect(r.messages.length).toBeGreaterThan(0);
-        expect(['ok', 'empty', 'unknown_command', 'bad_args', 'forbidden', 'rate_limited']).toContain(r.outcome);
+        expect(['ok', 'empty', 'unknown_command', 'bad_args', 'forbidden', 'rate_limited', 'not_found', 'conflict']).toContain(r.outcome);
       }),
       { numRuns: 300 },
     );

@@ -1,0 +1,59 @@
+import type { Config } from '../config';
+import { UserError } from '../errors';
+import type { Locale } from '../i18n';
+import type { Preset } from './preset-schema';
+import type { PresetRegistry } from './presets';
+import { type PushSpec, buildSpec, presetName } from './render';
+
+/** What a push request says, from chat, a template or the webhook. */
+export interface PushRequest {
+  type: string;
+  /** Short names or JSON paths -> values as typed (strings from chat, JSON values from the webhook). */
+  overrides: Record<string, unknown>;
+  /** `A001*2,B002`, or `[{ sku, quantity }]` from the webhook. */
+  items?: unknown;
+  count?: number;
+  queue?: string;
+}
+
+/** Whether a queue may receive pushes: PUSH_ALLOWED_QUEUES (exact names or `prefix*`), by default the presets' queues. */
+export function isQueueAllowed(queue: string, allowed: readonly string[]): boolean {
+  return allowed.some((a) => (a.endsWith('*') ? queue.startsWith(a.slice(0, -1)) : a === queue));
+}
+
+/** The allow-list in force. */
+export function allowedQueues(config: Pick<Config, 'PUSH_ALLOWED_QUEUES'>, presets: PresetRegistry): string[] {
+  return config.PUSH_ALLOWED_QUEUES ?? presets.queues();
+}
+
+/** Find the preset a word names, or throw a reply that lists the types (and the closest ones). */
+export function findPreset(presets: PresetRegistry, word: string, locale: Locale): Preset {
+  const p = presets.get(word);
+  if (p) return p;
+  const near = presets.suggest(word);
+  const all = presets.list.map((x) => `${presetName(x, locale)}(${x.type})`).join('、');
+  throw new UserError('bad_args', near.length ? 'push.unknownTypeNear' : 'push.unknownType', { type: word, near: near.join('、'), types: all }, 'type');
+}
+
+/**
+ * Validate a push request completely (type, fields, items, count, queue allow-list, the preset's
+ * rules) and return the spec the job will render. Throws UserError with a helpful message.
+ */
+export function preparePush(
+  req: PushRequest,
+  env: { presets: PresetRegistry; config: Pick<Config, 'PUSH_MAX_COUNT' | 'PUSH_ALLOWED_QUEUES'>; locale: Locale; nowMs: number },
+): { preset: Preset; spec: PushSpec } {
+  const preset = findPreset(env.presets, req.type, env.locale);
+  const count = req.count ?? 1;
+  if (!Number.isInteger(count) || count < 1) throw new UserError('bad_args', 'push.badCount', { max: env.config.PUSH_MAX_COUNT }, 'count');
+  if (count > env.config.PUSH_MAX_COUNT) {
+    throw new UserError('bad_args', 'push.countTooLarge', { count, max: env.config.PUSH_MAX_COUNT }, 'count');
+  }
+  const queue = req.queue ?? preset.queue;
+  const allowed = allowedQueues(env.config, env.presets);
+  if (!isQueueAllowed(queue, allowed)) {
+    throw new UserError('forbidden', 'push.queueNotAllowed', { queue, allowed: allowed.join(', ') }, 'queue');
+  }
+  const spec = buildSpec(preset, { overrides: req.overrides, items: req.items, count, queue }, env.locale, env.nowMs);
+  return { preset, spec };
+}

@@ -1,0 +1,46 @@
+import type { Caller } from '../chat/define-command';
+import type { Deps } from '../deps';
+import { submitJob } from '../jobs/submit';
+import type { Job } from '../jobs/types';
+import type { ReplyTarget } from '../outbound';
+import { peekNextNumber } from './order-numbers';
+import { type PushRequest, preparePush } from './prepare';
+import type { Preset } from './preset-schema';
+import { PUSH_KIND, type PushPayload } from './push-job';
+import { type PushSpec, renderMessage, shanghaiDate } from './render';
+
+/** Validate a push request with the process's presets and limits (see preparePush). */
+export function validatePush(deps: Pick<Deps, 'presets' | 'config' | 't' | 'now'>, req: PushRequest) {
+  return preparePush(req, { presets: deps.presets, config: deps.config, locale: deps.t.locale, nowMs: deps.now() });
+}
+
+/** What a dry run shows: the target queue and the first message as it would be rendered now. */
+export async function dryRunPush(deps: Pick<Deps, 'db' | 'now'>, preset: Preset, spec: PushSpec) {
+  const seqStart = await peekNextNumber(deps.db);
+  const nowMs = deps.now();
+  const { body, orderNo } = renderMessage(preset, spec, { index: 0, seqStart, date: shanghaiDate(nowMs), nowMs, jobKey: 'dry-run' });
+  return { queue: spec.queue, count: spec.count, orderNo, message: body };
+}
+
+/** Enqueue a validated push as a job. */
+export async function submitPush(
+  deps: Pick<Deps, 'db' | 'jobDefinitions'>,
+  spec: PushSpec,
+  caller: Caller,
+  extra: { replyTo?: ReplyTarget; template?: string; replayOf?: number } = {},
+): Promise<Job> {
+  const payload: PushPayload = {
+    spec,
+    requestedBy: caller.key,
+    requestedByName: caller.nick,
+    template: extra.template,
+    replayOf: extra.replayOf,
+  };
+  const { job } = await submitJob(deps.db, deps.jobDefinitions, {
+    kind: PUSH_KIND,
+    payload,
+    requestedBy: caller.key,
+    replyTo: extra.replyTo,
+  });
+  return job;
+}

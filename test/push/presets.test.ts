@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { rawPresets } from '../../presets';
+import { UserError } from '../../src/errors';
+import { type Preset, getPath, presetSchema } from '../../src/push/preset-schema';
+import { createPresetRegistry } from '../../src/push/presets';
+import { buildSpec, checkRules, formatTime, numbersPerMessage, parseItems, renderMessage, shanghaiDate } from '../../src/push/render';
+import { isQueueAllowed } from '../../src/push/prepare';
+
+const registry = createPresetRegistry(rawPresets);
+const NOW = Date.UTC(2026, 10, 23, 2, 30, 0); // 2026-11-23 10:30:00 in Shanghai
+const QUEUES: Record<string, string> = {
+  order_download: 'oms_sales_order_download_queue',
+  order_delivery: 'sale_order_add_back',
+  refund: 'oms_return_order_download_queue',
+  return_notice: 'sale_return_plan_add_back_b2c',
+  stock_out: 'purchase_return_plan_add_back',
+  return_entry: 'sale_return_plan_add_back',
+  exchange: 'oms_exchange_order_download_queue',
+  allocation_in: 'entry_order_add_back_other',
+  allocation_out: 'stock_out_back',
+  inventory_entry: 'inventory_return_order_back',
+};
+
+/** The arguments a user must type for a preset: every required field that has no value. */
+function minimalOverrides(p: Preset): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const path of p.required) {
+    const v = getPath(p.body, path);
+    if (v === '' || v === null) out[path] = path.toLowerCase().includes('warehouse') ? 'WH009' : '12';
+  }
+  return out;
+}
+
+function userErrorOf(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof UserError) return err;
+    throw err;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('presets', () => {
+  it('ships all ten order types with the order system\'s queues, each valid', () => {
+    expect(Object.fromEntries(registry.list.map((p) => [p.type, p.queue]))).toEqual(QUEUES);
+    for (const raw of rawPresets) expect(presetSchema.safeParse(raw).success).toBe(true);
+  });
+
+  it('finds a type by its type, Chinese or English name and aliases', () => {
+    expect(registry.get('refund')?.type).toBe('refund');
+    expect(registry.get('退款单')?.type).toBe('refund');
+    expect(registry.get('Refund')?.type).toBe('refund');
+    expect(registry.get('订单下载')?.type).toBe('order_download');
+    expect(registry.get('盘点入库')?.type).toBe('inventory_entry');
+    expect(registry.suggest('refnd')).toContain('refund');
+  });
+
+  it('refuses a preset set with clashing aliases, reserved field names or paths not in the body', () => {
+    const refund = rawPresets.find((r) => (r as Preset).type === 'refund') as Preset;
+    expect(() => createPresetRegistry([refund, { ...refund, type: 'refund_copy' }])).toThrow(/used by refund and refund_copy/);
+    expect(() => createPresetRegistry([{ ...refund, fields: { ...refund.fields, count: 'storeId' } }])).toThrow(/reserved/);
+    expect(() => createPresetRegistry([{ ...refund, fields: { x: 'nope.path' } }])).toThrow(/not in the body/);
+    expect(() => createPresetRegistry([{ ...refund, body: { ...refund.body, refundNo: '{{missing}}' } }])).toThrow(/missing/);
+  });
+
+  it.each(Object.keys(QUEUES))('%s renders a complete message from its required fields and a SKU', (type) => {
+    const p = registry.get(type) as Preset;
+    const spec = buildSpec(p, { overrides: minimalOverrides(p), items: 'A001*2,B002', count: 3 }, 'zh-CN', NOW);
+    const msgs = [0, 1, 2].map((index) => renderMessage(p, spec, { index, seqStart: 1000, date: shanghaiDate(NOW), nowMs: NOW, jobKey: '7' }));
+    for (const m of msgs) {
+      expect(checkRules(p, m.body)).toEqual([]);
+      expect(JSON.stringify(m.body)).not.toMatch(/\{\{\w+\}\}/);
+      const items = getPath(m.body, p.items.path) as Record<string, unknown>[];
+      expect(items.map((i) => [getPath(i, p.items.sku), getPath(i, p.items.quantity)])).toEqual([
+        ['A001', 2],
+        ['B002', 1],
+      ]);
+    }
+    expect(new Set(msgs.map((m) => m.orderNo)).size).toBe(3);
+    expect(msgs[0]?.orderNo).toMatch(/^[A-Z]{1,6}20261123\d{8}$/);
+  });
+
+  it('order download carries the documented fields and needs a valid pay time', () => {
+    const p = registry.get('order_download') as Preset;
+    const spec = buildSpec(p, { overrides: { store: '12', 'buyer.buyerName': '张三' }, items: 'A001*2', count: 1 }, 'zh-CN', NOW);
+    const { body } = renderMessage(p, spec, { index: 0, seqStart: 5, date: '20261123', nowMs: NOW, jobKey: 'k' });
+    expect(Object.keys(body)).toEqual(expect.arrayContaining(['platformCode', 'platformOrderNo', 'storeId', 'shopName', 'platformPayTime', 'buyer', 'recipient', 'items']));
+    expect(Object.keys(body.buyer as object)).toEqual(expect.arrayContaining(['buyerId', 'buyerName', 'buyerPhone']));
+    expect(Object.keys(body.recipient as object)).toEqual(
+      expect.arrayContaining(['recipientName', 'recipientPhone', 'province', 'city', 'district', 'address']),
+    );
+    expect(Object.keys((body.items as object[])[0] as object)).toEqual(
+      expect.arrayContaining(['itemId', 'skuCode', 'itemName', 'itemQuantity', 'platformSkuCode']),
+    );
+    expect(body).toMatchObject({ storeId: '12', platformOrderNo: 'PO2026112300000005', buyer: { buyerName: '张三' } });
+    expect(body.platformPayTime).toBe('2026-11-23 10:25:00'); // five minutes before the push
+    const bad = userErrorOf(() => buildSpec(p, { overrides: { store: '12', paytime: '2026-02-30 10:00:00' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
+    expect(bad.key).toBe('push.rule.datetime');
+    expect(bad.field).toBe('paytime');
+    const empty = userErrorOf(() => buildSpec(p, { overrides: { store: '12', paytime: '' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
+    expect(empty.key).toBe('push.rule.required');
+  });
+});
+
+describe('rendering', () => {
+  const refund = registry.get('refund') as Preset;
+  const ctx = (index: number) => ({ index, seqStart: 41, date: '20261123', nowMs: NOW, jobKey: '99' });
+
+  it('parses items: quantity defaults to 1, separators and × are accepted', () => {
+    expect(parseItems('A001*2,B002')).toEqual([
+      { sku: 'A001', quantity: 2 },
+      { sku: 'B002', quantity: 1 },
+    ]);
+    expect(parseItems('A-1×3， B_2 C.3x2')).toEqual([
+      { sku: 'A-1', quantity: 3 },
+      { sku: 'B_2', quantity: 1 },
+      { sku: 'C.3', quantity: 2 },
+    ]);
+    for (const bad of ['', '*2', 'A001*0', 'A001*-1', 'A 001*x', 'A001*999999']) expect(parseItems(bad), bad).toBeNull();
+  });
+
+  it('types overrides like the preset default and reuses one generated value in several fields', () => {
+    const spec = buildSpec(refund, { overrides: { store: 12, amount: '9.9', 'buyer.buyerName': '测试{{index}}' }, items: 'A001', count: 2 }, 'zh-CN', NOW);
+    expect(spec.overrides).toEqual({ storeId: '12', refundAmount: 9.9, 'buyer.buyerName': '测试{{index}}' });
+    const m = renderMessage(refund, spec, ctx(1)).body as any;
+    expect(m.refundAmount).toBe(9.9);
+    expect(m.buyer.buyerName).toBe('测试2');
+    // {{orderNo}} is generated once per message and appears in two places.
+    expect(m.items[0].itemId).toBe(`${m.platformOrderNo}-1`);
+    expect(m.applyTime).toBe(formatTime(NOW, 'yyyy-MM-dd HH:mm:ss'));
+  });
+
+  it('numbers messages from the reserved range without collisions between generators', () => {
+    const spec = buildSpec(refund, { overrides: { store: '1' }, items: 'A001', count: 3 }, 'zh-CN', NOW);
+    expect(numbersPerMessage(refund)).toBe(2);
+    const nums = [0, 1, 2].flatMap((i) => {
+      const b = renderMessage(refund, spec, ctx(i)).body as any;
+      return [b.refundNo, b.platformOrderNo];
+    });
+    expect(nums).toEqual([
+      'TK2026112300000041',
+      'PO2026112300000042',
+      'TK2026112300000043',
+      'PO2026112300000044',
+      'TK2026112300000045',
+      'PO2026112300000046',
+    ]);
+  });
+
+  it('renders the same message again identically (resumed pushes republish, never renumber)', () => {
+    const spec = buildSpec(refund, { overrides: { store: '1' }, items: 'A001', count: 5 }, 'zh-CN', NOW);
+    expect(renderMessage(refund, spec, ctx(3))).toEqual(renderMessage(refund, spec, ctx(3)));
+    expect((renderMessage(refund, spec, ctx(3)).body as any).buyer.buyerId).not.toBe((renderMessage(refund, spec, ctx(4)).body as any).buyer.buyerId);
+  });
+
+  it('explains unknown fields, wrong types, bad items and missing required fields', () => {
+    const unknown = userErrorOf(() => buildSpec(refund, { overrides: { store: '1', colour: 'red' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
+    expect(unknown).toMatchObject({ key: 'push.unknownField', field: 'colour' });
+    expect(String(unknown.vars.valid)).toContain('store');
+    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1', amount: 'lots' }, items: 'A001', count: 1 }, 'zh-CN', NOW))).toMatchObject({
+      key: 'push.badNumber',
+      field: 'refundAmount',
+    });
+    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1' }, items: 'A001*zero', count: 1 }, 'zh-CN', NOW)).key).toBe('push.badSku');
+    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1' }, count: 1 }, 'zh-CN', NOW)).key).toBe('push.missingSku');
+    expect(userErrorOf(() => buildSpec(refund, { overrides: {}, items: 'A001', count: 1 }, 'zh-CN', NOW))).toMatchObject({
+      key: 'push.rule.required',
+      field: 'store',
+    });
+    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1', phone: '123' }, items: 'A001', count: 1 }, 'zh-CN', NOW)).key).toBe('push.rule.phone');
+    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1', 'items.0.skuCode': 'X' }, items: 'A001', count: 1 }, 'zh-CN', NOW)).key).toBe(
+      'push.unknownField',
+    );
+  });
+
+  it('formats times on the Shanghai clock', () => {
+    expect(formatTime(NOW, 'yyyy-MM-dd HH:mm:ss')).toBe('2026-11-23 10:30:00');
+    expect(formatTime(NOW, 'yyyyMMddHHmmss')).toBe('20261123103000');
+    expect(formatTime(NOW, 'iso')).toBe('2026-11-23T10:30:00+08:00');
+    expect(formatTime(NOW, 'epochMillis')).toBe(NOW);
+    expect(shanghaiDate(Date.UTC(2026, 10, 23, 16, 0, 0))).toBe('20261124');
+  });
+
+  it('matches queues against the allow-list, with prefix wildcards', () => {
+    expect(isQueueAllowed('sale_order_add_back', ['sale_order_add_back'])).toBe(true);
+    expect(isQueueAllowed('test_abc', ['test_*'])).toBe(true);
+    expect(isQueueAllowed('prod_abc', ['test_*', 'sale_order_add_back'])).toBe(false);
+  });
+});
