@@ -105,4 +105,17 @@ describe('runner processes sharing one database', () => {
     next.kill('SIGTERM');
     await exited(next);
   });
+
+  it('a second signal exits at once instead of waiting out the grace period', async () => {
+    const r = await startRunner({ WORKER: 'stubborn', GRACE_MS: '60000' });
+    const { job } = await enqueue(t.db, { kind: 'test_slow', payload: { ms: 30_000 } });
+    await waitUntil(async () => (await executions(job.id)).length > 0, 10_000, 'job started');
+    const started = Date.now();
+    r.kill('SIGTERM');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.exitCode).toBeNull(); // still inside its grace period
+    r.kill('SIGTERM');
+    expect(await exited(r)).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });
