@@ -3,7 +3,7 @@ import { boolArg, example, intArg } from '../src/chat/args';
 import { type CommandContext, defineCommand, defineSubcommand } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
 import { getJob } from '../src/jobs/queue';
-import { formatTime } from '../src/jobs/render';
+import { STATUS_ICON, formatTime } from '../src/jobs/render';
 import { pushHistory } from '../src/push/history';
 import { PUSH_KIND, type PushPayload } from '../src/push/push-job';
 import { findPreset } from '../src/push/prepare';
@@ -11,8 +11,6 @@ import { fieldLabel, presetName } from '../src/push/render';
 import { dryRunPush, submitPush, validatePush } from '../src/push/submit-push';
 import { getTemplate } from '../src/push/templates';
 import type { MessageKey } from '../src/i18n';
-
-const STATUS_ICON: Record<string, string> = { queued: '⏳', running: '▶️', succeeded: '✅', failed: '❌', cancelled: '⏹' };
 
 /** Values typed in chat (or JSON from a webhook) as text, for templates and overrides. */
 function asText(v: unknown): string {

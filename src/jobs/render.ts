@@ -49,7 +49,8 @@ export function renderFinal(job: Job, t: Translator, def?: AnyJobDefinition): Ou
   };
 }
 
-const STATUS_ICON: Record<string, string> = { queued: '⏳', running: '▶️', succeeded: '✅', failed: '❌', cancelled: '⏹' };
+/** The icon chat shows for each job status. */
+export const STATUS_ICON: Record<string, string> = { queued: '⏳', running: '▶️', succeeded: '✅', failed: '❌', cancelled: '⏹' };
 
 /** One line per job for /jobs. */
 export function renderJobLine(job: Job, t: Translator): string {
