@@ -30,7 +30,6 @@ async function openTarget(target: 'postgres' | 'pglite'): Promise<Database> {
 async function benchTarget(target: 'postgres' | 'pglite') {
   const db = await openTarget(target);
   await migrateDb(db);
-  for (const stmt of (process.env.BENCH_PRE ?? '').split(';').filter(Boolean)) await db.query(stmt);
   const out: Record<string, unknown> = {};
 
   // Enqueue, one statement per job.

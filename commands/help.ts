@@ -25,7 +25,7 @@ function argLines(ctx: CommandContext, def: CommandDef): string[] {
 function describe(ctx: CommandContext, def: CommandDef, title: string): string {
   const { t } = ctx;
   const parts = [`### ${title}`, t(`${def.catalogKey}.summary` as MessageKey)];
-  if (def.aliases?.length) parts.push(t('help.aliases', { aliases: def.aliases.join('、') }));
+  if (def.aliases?.length) parts.push(t('help.aliases', { aliases: def.aliases.join(t('list.sep')) }));
   parts.push(t('help.role', { role: t(`role.${def.role}` as MessageKey) }));
   const args = argLines(ctx, def);
   if (hasMessage(`${def.catalogKey}.extra`)) args.push(t(`${def.catalogKey}.extra` as MessageKey));
@@ -57,7 +57,9 @@ export default defineCommand({
       if (!def) {
         const s = registry.suggest(word);
         ctx.reply.text(
-          s.length ? t('dispatch.unknownWithSuggestion', { name: word, suggestions: s.map((x) => `/${x}`).join('、') }) : t('dispatch.unknown', { name: word }),
+          s.length
+            ? t('dispatch.unknownWithSuggestion', { name: word, suggestions: s.map((x) => `/${x}`).join(t('list.sep')) })
+            : t('dispatch.unknown', { name: word }),
         );
         return;
       }
@@ -70,7 +72,7 @@ export default defineCommand({
     const lines: string[] = [];
     for (const def of registry.commands) {
       if (def.hidden && !hasRole(caller.role, def.role)) continue;
-      const aliases = def.aliases?.length ? `（${def.aliases.join('、')}）` : '';
+      const aliases = def.aliases?.length ? t('help.aliasesInline', { aliases: def.aliases.join(t('list.sep')) }) : '';
       const restricted = hasRole(caller.role, def.role) ? '' : t('help.needsRole', { role: t(`role.${def.role}` as MessageKey) });
       lines.push(`- /${def.name}${aliases}: ${t(`${def.catalogKey}.summary` as MessageKey)}${restricted}`);
     }

@@ -90,7 +90,7 @@ const types = defineSubcommand({
     if (type) {
       const p = findPreset(deps.presets, type, t.locale);
       const fields = Object.entries(p.fields).map(([short, path]) => `- ${short} → ${fieldLabel(p, path, t.locale)}`);
-      const required = p.required.map((path) => fieldLabel(p, path, t.locale)).join('、');
+      const required = p.required.map((path) => fieldLabel(p, path, t.locale)).join(t('list.sep'));
       const title = `${presetName(p, t.locale)} (${p.type})`;
       ctx.reply.markdown(
         title,
@@ -98,7 +98,7 @@ const types = defineSubcommand({
           `### ${title}`,
           t.locale === 'en' ? p.description.en : p.description.zh,
           t('push.types.queue', { queue: p.queue }),
-          t('push.types.aliases', { aliases: p.aliases.join('、') || '-' }),
+          t('push.types.aliases', { aliases: p.aliases.join(t('list.sep')) || '-' }),
           t('push.types.required', { required: required || '-' }),
           `${t('push.types.fields')}\n${fields.join('\n')}`,
           t('push.types.example', { type: p.type }),
@@ -106,7 +106,9 @@ const types = defineSubcommand({
       );
       return;
     }
-    const lines = deps.presets.list.map((p) => `- ${p.type}（${presetName(p, t.locale)}，${p.aliases.slice(0, 3).join('、')}）→ ${p.queue}`);
+    const lines = deps.presets.list.map(
+      (p) => `- ${p.type}${t('help.aliasesInline', { aliases: [...new Set([presetName(p, t.locale), ...p.aliases])].slice(0, 4).join(t('list.sep')) })} → ${p.queue}`,
+    );
     ctx.reply.markdown(t('push.types.title'), `### ${t('push.types.title')}\n\n${lines.join('\n')}\n\n${t('push.types.footer')}`);
   },
 });

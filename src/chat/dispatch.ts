@@ -101,7 +101,7 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
     const suggestions = deps.registry.suggest(name);
     sink.text(
       suggestions.length > 0
-        ? t('dispatch.unknownWithSuggestion', { name, suggestions: suggestions.map((s) => `/${s}`).join('、') })
+        ? t('dispatch.unknownWithSuggestion', { name, suggestions: suggestions.map((s) => `/${s}`).join(t('list.sep')) })
         : t('dispatch.unknown', { name }),
     );
     return fail('unknown_command', `unknown command ${name}`);

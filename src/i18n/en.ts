@@ -13,6 +13,8 @@ export const en: Catalog = {
   'dispatch.internalError': 'Something went wrong running that command; it has been logged (ref {ref}). Try again later or give the ref to an admin.',
   'dispatch.textOnly': 'I only understand text commands. Send /help to see every command.',
 
+  'list.sep': ', ',
+  'help.aliasesInline': ' ({aliases})',
   'role.viewer': 'viewer',
   'role.operator': 'operator',
   'role.admin': 'admin',

@@ -15,6 +15,8 @@ export const zhCN = {
   'dispatch.internalError': '处理命令时出错了，已记录（参考号 {ref}）。请稍后重试，或把参考号告诉管理员。',
   'dispatch.textOnly': '我只能理解文字命令。发送 /help 查看所有命令。',
 
+  'list.sep': '、',
+  'help.aliasesInline': '（{aliases}）',
   'role.viewer': '查看者',
   'role.operator': '操作员',
   'role.admin': '管理员',

@@ -31,8 +31,9 @@ export function findPreset(presets: PresetRegistry, word: string, locale: Locale
   const p = presets.get(word);
   if (p) return p;
   const near = presets.suggest(word);
-  const all = presets.list.map((x) => `${presetName(x, locale)}(${x.type})`).join('、');
-  throw new UserError('bad_args', near.length ? 'push.unknownTypeNear' : 'push.unknownType', { type: word, near: near.join('、'), types: all }, 'type');
+  const sep = locale === 'en' ? ', ' : '、';
+  const all = presets.list.map((x) => `${presetName(x, locale)}(${x.type})`).join(sep);
+  throw new UserError('bad_args', near.length ? 'push.unknownTypeNear' : 'push.unknownType', { type: word, near: near.join(sep), types: all }, 'type');
 }
 
 /**
