@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { inboundMessages } from '../db/schema';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
@@ -68,7 +68,7 @@ export async function finishInbound(deps: Pick<Deps, 'db'>, id: number, result: 
       jobId: result.jobId,
       finishedAt: new Date(),
     })
-    .where(and(eq(inboundMessages.id, id)));
+    .where(eq(inboundMessages.id, id));
 }
 
 /** Log, dispatch and answer a message that reached us; shared by the HTTP callback and Stream mode. */
