@@ -11,8 +11,8 @@ import { defineJob } from '../src/jobs/types';
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const DRAIN_N = Number(process.env.BENCH_DRAIN_N ?? 50_000);
 const CONCURRENCY = 10;
-const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 390);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 790);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const log = pino({ level: 'silent' });
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
