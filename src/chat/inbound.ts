@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { inboundMessages } from '../db/schema';
 import type { Deps } from '../deps';
@@ -117,4 +118,18 @@ export async function handleChatMessage(
   };
   deps.background.track(deliver());
   return { duplicate: false, result };
+}
+
+/**
+ * Log a call from another system in the inbound log. An `Idempotency-Key` (scoped to the caller)
+ * makes a retried call a duplicate: null is returned and the call must not run again.
+ */
+export function recordWebhookCall(deps: Pick<Deps, 'db'>, caller: Caller, idempotencyKey: string | undefined, text: string): Promise<number | null> {
+  return recordInbound(deps, {
+    source: 'webhook',
+    robotCode: 'webhook',
+    msgId: idempotencyKey ? `${caller.key}:${idempotencyKey}` : randomUUID(),
+    text: text.slice(0, 4000),
+    caller,
+  });
 }

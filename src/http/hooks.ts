@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Outcome, dispatch } from '../chat/dispatch';
-import { finishInbound, recordInbound } from '../chat/inbound';
+import { finishInbound, recordWebhookCall } from '../chat/inbound';
 import type { Deps } from '../deps';
 import { type AuthVars, callerOf, requireToken } from './auth';
 
@@ -42,14 +41,7 @@ export function hookRoutes(deps: Deps): Hono<AuthVars> {
     const { body, ...args } = json as Record<string, unknown>;
     const lines = Array.isArray(body) ? body.map(String) : typeof body === 'string' ? body.split('\n') : [];
     const caller = callerOf(c);
-    const idempotencyKey = c.req.header('idempotency-key');
-    const inboundId = await recordInbound(deps, {
-      source: 'webhook',
-      robotCode: 'webhook',
-      msgId: idempotencyKey ? `${caller.key}:${idempotencyKey}` : randomUUID(),
-      text: `/${name}${sub ? ` ${sub}` : ''} ${raw}`.slice(0, 4000),
-      caller,
-    });
+    const inboundId = await recordWebhookCall(deps, caller, c.req.header('idempotency-key'), `/${name}${sub ? ` ${sub}` : ''} ${raw}`);
     if (inboundId === null) return c.json({ ok: false, duplicate: true, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
     const result = await dispatch(deps, {
       source: 'webhook',

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { finishInbound, recordInbound } from '../chat/inbound';
+import { finishInbound, recordWebhookCall } from '../chat/inbound';
 import type { Deps } from '../deps';
 import { UserError } from '../errors';
 import { dryRunPush, submitPush, validatePush } from '../push/submit-push';
@@ -38,14 +37,7 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
     }
     const req = parsed.data;
     const type = c.req.param('type');
-    const key = c.req.header('idempotency-key');
-    const inboundId = await recordInbound(deps, {
-      source: 'webhook',
-      robotCode: 'webhook',
-      msgId: key ? `${caller.key}:${key}` : randomUUID(),
-      text: `POST /hooks/push/${type} ${JSON.stringify(req)}`.slice(0, 4000),
-      caller,
-    });
+    const inboundId = await recordWebhookCall(deps, caller, c.req.header('idempotency-key'), `POST /hooks/push/${type} ${JSON.stringify(req)}`);
     if (inboundId === null) return c.json({ ok: false, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
     try {
       const { preset, spec } = validatePush(deps, { type, overrides: req.overrides, items: req.items, count: req.count, queue: req.queue });

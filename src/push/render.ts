@@ -193,6 +193,18 @@ function substitute(value: unknown, vars: Record<string, string | number>): unkn
   return value;
 }
 
+/** The order lines of a message: the preset's item template once per SKU, `{{itemIndex}}` filled. */
+function buildItems(p: Preset, spec: PushSpec, vars: Record<string, string | number>): unknown[] {
+  const template = (getPath(p.body, p.items.path) as unknown[])[0] as Record<string, unknown>;
+  return spec.items.map((item, j) => {
+    const line = structuredClone(template);
+    setPath(line, p.items.sku, item.sku);
+    setPath(line, p.items.quantity, item.quantity);
+    for (const path of p.items.copySku) setPath(line, path, item.sku);
+    return substitute(line, { ...vars, itemIndex: j + 1 });
+  });
+}
+
 /**
  * Render message `ctx.index` of a push. Pure and deterministic: the same spec and context give the
  * same message (order numbers come from the reserved range; `digits` are seeded), so a resumed push
@@ -213,15 +225,7 @@ export function renderMessage(p: Preset, spec: PushSpec, ctx: RenderContext): { 
     }
   }
   const body = structuredClone(p.body) as Record<string, unknown>;
-  const template = (getPath(p.body, p.items.path) as unknown[])[0] as Record<string, unknown>;
-  const items = spec.items.map((item, j) => {
-    const line = structuredClone(template);
-    setPath(line, p.items.sku, item.sku);
-    setPath(line, p.items.quantity, item.quantity);
-    for (const path of p.items.copySku) setPath(line, path, item.sku);
-    return substitute(line, { ...vars, itemIndex: j + 1 });
-  });
-  setPath(body, p.items.path, items);
+  setPath(body, p.items.path, buildItems(p, spec, vars));
   for (const [path, value] of Object.entries(spec.overrides)) setPath(body, path, value);
   const rendered = substitute(body, vars) as Record<string, unknown>;
   return { body: rendered, orderNo: String(getPath(rendered, p.orderNoPath) ?? '') };
@@ -234,18 +238,7 @@ export function renderMessage(p: Preset, spec: PushSpec, ctx: RenderContext): { 
  */
 export function compileRenderer(p: Preset, spec: PushSpec): (ctx: RenderContext) => string {
   const skeleton = structuredClone(p.body) as Record<string, unknown>;
-  const template = (getPath(p.body, p.items.path) as unknown[])[0] as Record<string, unknown>;
-  setPath(
-    skeleton,
-    p.items.path,
-    spec.items.map((item, j) => {
-      const line = structuredClone(template);
-      setPath(line, p.items.sku, item.sku);
-      setPath(line, p.items.quantity, item.quantity);
-      for (const path of p.items.copySku) setPath(line, path, item.sku);
-      return substitute(line, { itemIndex: j + 1 });
-    }),
-  );
+  setPath(skeleton, p.items.path, buildItems(p, spec, {}));
   for (const [path, value] of Object.entries(spec.overrides)) setPath(skeleton, path, value);
   const text = JSON.stringify(substitute(skeleton, { count: spec.count }));
   // Split at placeholders: "{{x}}" as a whole JSON string takes the value's own JSON (a number
