@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import postgres from 'postgres';
-import { type Database, createDb } from '../src/db/client';
+import { createDb, type Database } from '../src/db/client';
 import { migrateDb } from '../src/db/migrate';
 import { enqueue, enqueueMany } from '../src/jobs/queue';
 import { createRunner } from '../src/jobs/runner';
@@ -42,13 +42,23 @@ async function benchTarget(target: 'postgres' | 'pglite') {
   const bulk: number[] = [];
   const drains: number[] = [];
   let ran = 0;
-  const noop = defineJob({ kind: 'noop', concurrency: CONCURRENCY, prefetch: PREFETCH, run: async () => void (ran += 1) });
+  const noop = defineJob({
+    kind: 'noop',
+    concurrency: CONCURRENCY,
+    prefetch: PREFETCH,
+    run: async () => {
+      ran += 1;
+    },
+  });
   for (let round = 0; round < ROUNDS; round++) {
     await db.query('delete from jobs');
     await db.query('vacuum analyze jobs');
     let t0 = performance.now();
     for (let i = 0; i < DRAIN_N; i += 1000) {
-      await enqueueMany(db, Array.from({ length: Math.min(1000, DRAIN_N - i) }, (_, j) => ({ kind: 'noop', payload: { i: i + j } })));
+      await enqueueMany(
+        db,
+        Array.from({ length: Math.min(1000, DRAIN_N - i) }, (_, j) => ({ kind: 'noop', payload: { i: i + j } })),
+      );
     }
     bulk.push(DRAIN_N / ((performance.now() - t0) / 1000));
     ran = 0;
@@ -73,12 +83,18 @@ async function benchTarget(target: 'postgres' | 'pglite') {
     jobsPerSec: Math.round(median(drains)),
     rounds: drains.map(Math.round),
   };
-  const [hot] = await db.query<{ upd: number; hot: number }>(`select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'jobs'`);
+  const [hot] = await db.query<{ upd: number; hot: number }>(
+    `select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'jobs'`,
+  );
   if (hot) out.hotUpdateShare = round(Number(hot.hot) / Math.max(1, Number(hot.upd)), 2);
 
   // Enqueue -> handler start latency with an idle runner (woken by NOTIFY).
   const starts = new Map<number, number>();
-  const probe = defineJob<{ i: number }, void>({ kind: 'probe', concurrency: 1, run: async (p) => void starts.set(p.i, performance.now()) });
+  const probe = defineJob<{ i: number }, void>({
+    kind: 'probe',
+    concurrency: 1,
+    run: async (p) => void starts.set(p.i, performance.now()),
+  });
   const idle = createRunner({ db, log, definitions: [probe], concurrency: 1, leaseMs: 60_000, pollIntervalMs: 60_000 });
   await idle.start();
   const samples: number[] = [];

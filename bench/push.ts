@@ -4,7 +4,6 @@ import amqp from 'amqplib';
 import pino from 'pino';
 import postgres from 'postgres';
 import { rawPresets } from '../presets';
-import { createLocalChat } from '../src/chat/local-client';
 import { loadConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { migrateDb } from '../src/db/migrate';
@@ -13,6 +12,7 @@ import { createPresetRegistry } from '../src/push/presets';
 import { queueArguments } from '../src/push/publisher';
 import { buildSpec, renderMessage, shanghaiDate } from '../src/push/render';
 import { startServer } from '../src/server';
+import { createLocalChat } from '../tools/local-chat';
 
 // `npm run bench -- push`: 50,000 refund messages through the whole path (chat callback -> job ->
 // render -> publish -> confirms) against the local broker, beside a bare amqplib confirm-window
@@ -113,7 +113,9 @@ export async function run() {
   const now = Date.now();
   const spec = buildSpec(preset, { overrides: { store: '12' }, items: 'A001*2,B002', count: N, queue }, 'zh-CN', now);
   const bodies = Array.from({ length: N }, (_, index) =>
-    Buffer.from(JSON.stringify(renderMessage(preset, spec, { index, seqStart: 1, date: shanghaiDate(now), nowMs: now, jobKey: 'bench' }).body)),
+    Buffer.from(
+      JSON.stringify(renderMessage(preset, spec, { index, seqStart: 1, date: shanghaiDate(now), nowMs: now, jobKey: 'bench' }).body),
+    ),
   );
   const bareRates: number[] = [];
   const bareSameRates: number[] = [];
@@ -150,6 +152,10 @@ export async function run() {
     ratioToSameProperties: Number((full / bareSame).toFixed(2)),
     peakRssMb: Math.round(peakRssMb),
     rssBeforePushMb: Math.round(rssBefore / 1024 / 1024),
-    duringPush: { rssMaxMb: Math.round(rssMax / 1048576), heapUsedMaxMb: Math.round(heapMax / 1048576), externalMaxMb: Math.round(externalMax / 1048576) },
+    duringPush: {
+      rssMaxMb: Math.round(rssMax / 1048576),
+      heapUsedMaxMb: Math.round(heapMax / 1048576),
+      externalMaxMb: Math.round(externalMax / 1048576),
+    },
   };
 }

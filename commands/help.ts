@@ -32,9 +32,7 @@ function describe(ctx: CommandContext, def: CommandDef, title: string): string {
   if (args.length) parts.push(`${t('help.args')}\n${args.join('\n')}`);
   if (def.subcommands?.length) {
     parts.push(
-      `${t('help.subcommands')}\n${def.subcommands
-        .map((s) => `- ${s.name}: ${t(`${s.catalogKey}.summary` as MessageKey)}`)
-        .join('\n')}`,
+      `${t('help.subcommands')}\n${def.subcommands.map((s) => `- ${s.name}: ${t(`${s.catalogKey}.summary` as MessageKey)}`).join('\n')}`,
     );
   }
   parts.push(`${t('help.examples')}\n${def.examples.map((e) => `- ${e}`).join('\n')}`);
@@ -71,7 +69,6 @@ export default defineCommand({
     }
     const lines: string[] = [];
     for (const def of registry.commands) {
-      if (def.hidden && !hasRole(caller.role, def.role)) continue;
       const aliases = def.aliases?.length ? t('help.aliasesInline', { aliases: def.aliases.join(t('list.sep')) }) : '';
       const restricted = hasRole(caller.role, def.role) ? '' : t('help.needsRole', { role: t(`role.${def.role}` as MessageKey) });
       lines.push(`- /${def.name}${aliases}: ${t(`${def.catalogKey}.summary` as MessageKey)}${restricted}`);

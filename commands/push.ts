@@ -2,15 +2,15 @@ import { z } from 'zod';
 import { boolArg, example, intArg } from '../src/chat/args';
 import { type CommandContext, defineCommand, defineSubcommand } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
+import type { MessageKey } from '../src/i18n';
 import { getJob } from '../src/jobs/queue';
-import { STATUS_ICON, formatTime } from '../src/jobs/render';
+import { formatTime, STATUS_ICON } from '../src/jobs/render';
 import { pushHistory } from '../src/push/history';
-import { PUSH_KIND, type PushPayload } from '../src/push/push-job';
 import { findPreset } from '../src/push/prepare';
+import { PUSH_KIND, type PushPayload } from '../src/push/push-job';
 import { fieldLabel, presetName } from '../src/push/render';
 import { dryRunPush, submitPush, validatePush } from '../src/push/submit-push';
 import { getTemplate } from '../src/push/templates';
-import type { MessageKey } from '../src/i18n';
 
 /** Values typed in chat (or JSON from a webhook) as text, for templates and overrides. */
 function asText(v: unknown): string {
@@ -73,7 +73,9 @@ const replay = defineSubcommand({
       queue: spec.queue,
     });
     const job = await submitPush(deps, fresh, ctx.caller, { replyTo: ctx.replyTarget, replayOf: id });
-    ctx.reply.text(t('push.replayQueued', { id: job.id, of: id, type: presetName(preset, t.locale), count: fresh.count, queue: fresh.queue }));
+    ctx.reply.text(
+      t('push.replayQueued', { id: job.id, of: id, type: presetName(preset, t.locale), count: fresh.count, queue: fresh.queue }),
+    );
     return { jobId: job.id };
   },
 });
@@ -107,7 +109,8 @@ const types = defineSubcommand({
       return;
     }
     const lines = deps.presets.list.map(
-      (p) => `- ${p.type}${t('help.aliasesInline', { aliases: [...new Set([presetName(p, t.locale), ...p.aliases])].slice(0, 4).join(t('list.sep')) })} → ${p.queue}`,
+      (p) =>
+        `- ${p.type}${t('help.aliasesInline', { aliases: [...new Set([presetName(p, t.locale), ...p.aliases])].slice(0, 4).join(t('list.sep')) })} → ${p.queue}`,
     );
     ctx.reply.markdown(t('push.types.title'), `### ${t('push.types.title')}\n\n${lines.join('\n')}\n\n${t('push.types.footer')}`);
   },

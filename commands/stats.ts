@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { jobStats } from '../src/jobs/stats';
 import { kindLabel } from '../src/jobs/render';
+import { jobStats } from '../src/jobs/stats';
 
 export default defineCommand({
   name: 'stats',

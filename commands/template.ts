@@ -19,7 +19,9 @@ const save = defineSubcommand({
   aliases: ['保存'],
   role: 'operator',
   positional: ['name', 'type'],
-  args: z.object({ name: templateName, type: example(z.string().min(1), 'refund') }).catchall(z.union([z.string(), z.number(), z.boolean()])),
+  args: z
+    .object({ name: templateName, type: example(z.string().min(1), 'refund') })
+    .catchall(z.union([z.string(), z.number(), z.boolean()])),
   examples: ['/template save daily-refund refund store=12 sku=A001*2 count=5'],
   async run(ctx, args) {
     const { t, deps } = ctx;
@@ -30,11 +32,17 @@ const save = defineSubcommand({
     for (const [k, v] of Object.entries(rest)) saved[k] = typeof v === 'string' ? v : JSON.stringify(v);
     // Check names, types, items and count now; required fields may come when the template is used.
     if (saved.sku !== undefined && !parseItems(saved.sku)) throw new UserError('bad_args', 'push.badSku', { value: saved.sku }, 'sku');
-    if (saved.count !== undefined && !/^[1-9]\d*$/.test(saved.count)) throw new UserError('bad_args', 'push.badCount', { max: deps.config.PUSH_MAX_COUNT }, 'count');
+    if (saved.count !== undefined && !/^[1-9]\d*$/.test(saved.count))
+      throw new UserError('bad_args', 'push.badCount', { max: deps.config.PUSH_MAX_COUNT }, 'count');
     const overrides = Object.fromEntries(Object.entries(saved).filter(([k]) => !['sku', 'count', 'queue'].includes(k)));
     for (const key of Object.keys(overrides)) {
       if (!resolveField(preset, key)) {
-        throw new UserError('bad_args', 'push.unknownField', { field: key, type: presetName(preset, t.locale), valid: Object.keys(preset.fields).join(', ') }, key);
+        throw new UserError(
+          'bad_args',
+          'push.unknownField',
+          { field: key, type: presetName(preset, t.locale), valid: Object.keys(preset.fields).join(', ') },
+          key,
+        );
       }
     }
     try {
@@ -46,7 +54,9 @@ const save = defineSubcommand({
     const existing = await getTemplate(deps.db, name);
     if (existing && !mayChange(ctx, existing.owner)) throw new UserError('forbidden', 'template.notOwner', { name, owner: existing.owner });
     const r = await saveTemplate(deps.db, { name, type: preset.type, args: saved, owner: existing?.owner ?? ctx.caller.key });
-    ctx.reply.text(t(r.replaced ? 'template.updated' : 'template.saved', { name, command: templateCommand({ type: preset.type, args: saved }) }));
+    ctx.reply.text(
+      t(r.replaced ? 'template.updated' : 'template.saved', { name, command: templateCommand({ type: preset.type, args: saved }) }),
+    );
   },
 });
 
@@ -115,5 +125,10 @@ export default defineCommand({
   role: 'viewer',
   args: z.object({}),
   subcommands: [save, list, show, rm],
-  examples: ['/template save daily-refund refund store=12 sku=A001*2', '/template list', '/template show daily-refund', '/template rm daily-refund'],
+  examples: [
+    '/template save daily-refund refund store=12 sku=A001*2',
+    '/template list',
+    '/template show daily-refund',
+    '/template rm daily-refund',
+  ],
 });

@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
 import { commands } from '../commands';
+import { rawPresets } from '../presets';
 import { createAccessTokens } from './chat/access-token';
-import { createReplier } from './chat/replier';
 import { createRegistry } from './chat/registry';
+import { createReplier } from './chat/replier';
 import type { Config } from './config';
 import type { Database } from './db/client';
-import { type Deps, createBackground } from './deps';
-import { createMetrics } from './http/metrics';
-import { rawPresets } from '../presets';
+import { createBackground, type Deps } from './deps';
 import { createJobDefinitions } from './handlers';
+import { createTranslator } from './i18n';
+import { createMetrics } from './metrics/metrics';
 import { createPresetRegistry } from './push/presets';
 import { createPublisher } from './push/publisher';
-import { createTranslator } from './i18n';
 
 /** Assemble the Deps every entry point (server, CLI, tests) runs on. */
 export function createDeps(opts: {

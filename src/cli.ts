@@ -1,16 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createDeps } from './bootstrap';
 import { resolveCallbackSecret } from './chat/callback-secret';
 import { dispatch } from './chat/dispatch';
 import { finishInbound, recordInbound } from './chat/inbound';
 import { messageToText } from './chat/reply-sink';
-import { ConfigError, ROLES, type Role, loadConfig } from './config';
-import { DataDirLockedError, createDb } from './db/client';
+import { type Config, ConfigError, loadConfig, ROLES, type Role } from './config';
+import { createDb, type Database, DataDirLockedError } from './db/client';
 import { migrateDb } from './db/migrate';
 import { createApiToken, listApiTokens, revokeApiToken } from './http/tokens';
 import { createLogger } from './logger';
-import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 
 // `npm run cli -- <command>`: admin tasks (API tokens) and any chat command, run locally against
 // the configured database with the admin role.
@@ -33,31 +33,37 @@ if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
   process.exit(0);
 }
 
-let config;
-try {
-  config = loadConfig(process.env);
-} catch (err) {
-  fail(err instanceof ConfigError ? err.message : String(err));
+function configOrExit(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    return fail(err instanceof ConfigError ? err.message : String(err));
+  }
 }
-const cfg = config as NonNullable<typeof config>;
+const cfg = configOrExit();
 const log = createLogger('warn');
-let db;
-try {
-  db = await createDb({ url: cfg.DATABASE_URL, dataDir: cfg.DATA_DIR, poolSize: 2, applicationName: 'chatops-cli' });
-} catch (err) {
-  fail(err instanceof DataDirLockedError ? err.message : `cannot open the database: ${(err as Error).message}`);
-}
-const database = db as NonNullable<typeof db>;
+const database: Database = await createDb({
+  url: cfg.DATABASE_URL,
+  dataDir: cfg.DATA_DIR,
+  poolSize: 2,
+  applicationName: 'chatops-cli',
+}).catch((err: unknown) => fail(err instanceof DataDirLockedError ? err.message : `cannot open the database: ${(err as Error).message}`));
 let exitCode = 0;
 try {
   await migrateDb(database);
   const operator = `cli:${userInfo().username}`;
   if (argv[0] === 'token') {
-    const { values, positionals } = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { role: { type: 'string', default: 'operator' } } });
+    const { values, positionals } = parseArgs({
+      args: argv.slice(1),
+      allowPositionals: true,
+      options: { role: { type: 'string', default: 'operator' } },
+    });
     const [action, name] = positionals;
     if (action === 'list') {
       for (const t of await listApiTokens(database)) {
-        out(`${t.name}\t${t.role}\t${t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'live'}\tcreated ${t.createdAt.toISOString()} by ${t.createdBy ?? '-'}\tlast used ${t.lastUsedAt?.toISOString() ?? 'never'}`);
+        out(
+          `${t.name}\t${t.role}\t${t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'live'}\tcreated ${t.createdAt.toISOString()} by ${t.createdBy ?? '-'}\tlast used ${t.lastUsedAt?.toISOString() ?? 'never'}`,
+        );
       }
     } else if (action === 'create' && name) {
       if (!ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')} (got "${values.role}")`);

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 
-/** Roles in ascending order of power: viewer < operator < admin. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES } from './lib/roles';
 
-const list = z
-  .string()
-  .transform((s) => s.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean));
+export { ROLES, type Role } from './lib/roles';
+
+const list = z.string().transform((s) =>
+  s
+    .split(/[,，\s]+/)
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -54,7 +57,10 @@ const schema = z.object({
   DEFAULT_ROLE: z.enum(ROLES, { error: 'expected viewer, operator or admin' }).default('operator'),
   RATE_LIMIT_PER_MINUTE: int(1, 10_000).default(30),
 
-  RUN_JOBS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('true').transform((v) => v === 'true'),
+  RUN_JOBS: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   JOB_CONCURRENCY: int(1, 1000).default(4),
   JOB_POLL_INTERVAL_MS: int(50, 600_000).default(2000),
   JOB_LEASE_MS: int(2000, 3_600_000).default(30_000),

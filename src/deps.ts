@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import type { CommandRegistry } from './chat/registry';
 import type { Config } from './config';
 import type { Database } from './db/client';
+import type { Translator } from './i18n';
 import type { AnyJobDefinition } from './jobs/types';
+import type { Metrics } from './metrics/metrics';
+import type { Notifier } from './outbound';
 import type { PresetRegistry } from './push/presets';
 import type { Publisher } from './push/publisher';
-import type { Metrics } from './http/metrics';
-import type { Translator } from './i18n';
-import type { Notifier } from './outbound';
 
 /** Connection state of the DingTalk Stream client, for /health. */
 export interface StreamStatus {

@@ -1,11 +1,11 @@
-import { ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig } from './config';
 import { DataDirLockedError } from './db/client';
 import { createLogger } from './logger';
-import { startServer } from './server';
+import { type RunningServer, startServer } from './server';
 import { exitOnSignals } from './shutdown';
 
 // Entry point of `npm start`: config -> db -> app -> server + DingTalk stream.
-let config;
+let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (err) {
@@ -16,7 +16,7 @@ try {
   throw err;
 }
 const log = createLogger(config.LOG_LEVEL);
-let running;
+let running: RunningServer;
 try {
   running = await startServer(config, log);
 } catch (err) {

@@ -6,16 +6,16 @@ import { createDeps } from './bootstrap';
 import { resolveCallbackSecret } from './chat/callback-secret';
 import { handleChatMessage } from './chat/inbound';
 import { parseRobotPayload } from './chat/message';
-import { type StreamSupervisor, createStreamSupervisor } from './chat/stream';
+import { createStreamSupervisor, type StreamSupervisor } from './chat/stream';
 import type { Config } from './config';
-import { type Database, createDb } from './db/client';
+import { createDb, type Database } from './db/client';
 import { migrateDb } from './db/migrate';
 import type { Deps } from './deps';
-import { scheduleCleanup } from './jobs/cleanup';
-import { type Relay, createRelay } from './jobs/relay';
-import { type Runner, createRunner } from './jobs/runner';
-import { registerJobMetrics } from './jobs/stats';
 import { errorMessage } from './errors';
+import { scheduleCleanup } from './jobs/cleanup';
+import { createRelay, type Relay } from './jobs/relay';
+import { createRunner, type Runner } from './jobs/runner';
+import { registerJobMetrics } from './jobs/stats';
 
 /** A running instance: HTTP server, optional Stream client, and what stops them. */
 export interface RunningServer {
@@ -34,13 +34,10 @@ const SWEEP_EVERY_MS = 15_000;
  * Start one instance: database (migrated), HTTP app, DingTalk Stream when configured.
  * main.ts calls this; tests and benchmarks start instances in-process the same way.
  */
-export async function startServer(
-  config: Config,
-  log: Logger,
-  opts: { fetch?: typeof fetch; db?: Database } = {},
-): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger, opts: { fetch?: typeof fetch; db?: Database } = {}): Promise<RunningServer> {
   const { secret, generatedAt } = resolveCallbackSecret(config);
-  if (generatedAt) log.info({ file: generatedAt }, 'no DINGTALK_CLIENT_SECRET: HTTP callbacks are signed with the generated secret in this file');
+  if (generatedAt)
+    log.info({ file: generatedAt }, 'no DINGTALK_CLIENT_SECRET: HTTP callbacks are signed with the generated secret in this file');
   // A database handed in (tests) stays open; one we open here is closed on stop.
   const ownDb = !opts.db;
   const db = opts.db ?? (await createDb({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DB_POOL_SIZE }));
@@ -96,7 +93,13 @@ export async function startServer(
       const chore = (what: string, fn: () => Promise<unknown>) => () =>
         void fn().catch((err) => log.warn({ err: errorMessage(err) }, `${what} failed`));
       const cleanup = chore('scheduling the clean-up', () => scheduleCleanup(db, config.JOB_RETENTION_DAYS, CLEANUP_EVERY_MS));
-      timers.push(setInterval(cleanup, CLEANUP_EVERY_MS), setInterval(chore('final-message sweep', () => relay.sweep()), SWEEP_EVERY_MS));
+      timers.push(
+        setInterval(cleanup, CLEANUP_EVERY_MS),
+        setInterval(
+          chore('final-message sweep', () => relay.sweep()),
+          SWEEP_EVERY_MS,
+        ),
+      );
       timers.push(setTimeout(cleanup, 60_000));
       for (const t of timers) t.unref();
     }

@@ -7,7 +7,14 @@ import { ROOT } from './helpers/cli';
 describe('config', () => {
   it('has defaults that need no environment at all', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, DATA_DIR: './data', LOCALE: 'zh-CN', DEFAULT_ROLE: 'operator', streamEnabled: false, robotCode: 'local' });
+    expect(c).toMatchObject({
+      PORT: 3000,
+      DATA_DIR: './data',
+      LOCALE: 'zh-CN',
+      DEFAULT_ROLE: 'operator',
+      streamEnabled: false,
+      robotCode: 'local',
+    });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.PUBLIC_URL).toBe('http://localhost:3000');
     expect(Object.isFrozen(c)).toBe(true);
@@ -16,7 +23,14 @@ describe('config', () => {
   it('lists every invalid variable with how to fix it', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ PORT: '70000', LOCALE: 'fr', DATABASE_URL: 'mysql://x', RATE_LIMIT_PER_MINUTE: 'soon', DINGTALK_CLIENT_SECRET: 's3cret', DINGTALK_STREAM: 'maybe' });
+      loadConfig({
+        PORT: '70000',
+        LOCALE: 'fr',
+        DATABASE_URL: 'mysql://x',
+        RATE_LIMIT_PER_MINUTE: 'soon',
+        DINGTALK_CLIENT_SECRET: 's3cret',
+        DINGTALK_STREAM: 'maybe',
+      });
     } catch (err) {
       error = err as ConfigError;
     }

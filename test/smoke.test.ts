@@ -23,7 +23,11 @@ describe('npm start with an empty environment', () => {
     const server = await startMain({ PORT: port }, cwd);
     cleanups.push(() => server.stop('SIGKILL'));
     const health = await server.waitForHealth(url);
-    expect(await health.json()).toMatchObject({ status: 'ok', database: { ok: true, kind: 'pglite' }, dingtalkStream: { configured: false } });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      database: { ok: true, kind: 'pglite' },
+      dingtalkStream: { configured: false },
+    });
     expect(existsSync(path.join(cwd, 'data', 'callback-secret'))).toBe(true);
     expect(existsSync(path.join(cwd, 'data', 'pglite.lock'))).toBe(true);
 
@@ -32,7 +36,7 @@ describe('npm start with an empty environment', () => {
     expect(locked.code).toBe(1);
     expect(locked.stderr).toContain('in use by process');
 
-    const chat = await runScript('src/chat-cli.ts', ['/help'], { CWD: cwd, PORT: port });
+    const chat = await runScript('tools/chat-cli.ts', ['/help'], { CWD: cwd, PORT: port });
     expect(chat.code, chat.stderr).toBe(0);
     expect(chat.stdout).toContain('可用命令');
     expect(chat.stdout).toContain('/ping');
@@ -52,7 +56,13 @@ describe('npm start with an empty environment', () => {
   });
 
   it('refuses to start with invalid settings and lists every bad variable', async () => {
-    const r = await runScript('src/main.ts', [], { CWD: cwd, PORT: 'abc', LOCALE: 'fr', DATABASE_URL: 'mysql://x', DINGTALK_CLIENT_ID: 'id-only' });
+    const r = await runScript('src/main.ts', [], {
+      CWD: cwd,
+      PORT: 'abc',
+      LOCALE: 'fr',
+      DATABASE_URL: 'mysql://x',
+      DINGTALK_CLIENT_ID: 'id-only',
+    });
     expect(r.code).toBe(1);
     for (const v of ['PORT', 'LOCALE', 'DATABASE_URL', 'DINGTALK_CLIENT_SECRET']) expect(r.stderr).toContain(`${v}:`);
     expect(r.stderr).toContain('example: PORT=3000');

@@ -27,6 +27,12 @@ export const boolArg = () =>
 /** A comma-separated list in chat, or a JSON array. */
 export const listArg = () =>
   z.preprocess(
-    (v) => (typeof v === 'string' ? v.split(/[,，、]/).map((x) => x.trim()).filter(Boolean) : v),
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(/[,，、]/)
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : v,
     z.array(z.string().min(1)).min(1),
   );

@@ -1,19 +1,12 @@
 import type { z } from 'zod';
-import type { Role } from '../config';
 import type { Deps } from '../deps';
 import type { Translator } from '../i18n';
+import type { Caller, Role } from '../lib/roles';
 import type { ReplyTarget } from '../outbound';
 import type { Source } from './message';
 import type { ReplySink } from './reply-sink';
 
-/** Who is running a command, with the role that decides what they may do. */
-export interface Caller {
-  /** Stable identity: the staff id, `token:<name>` for webhooks, `cli:<user>` locally. */
-  key: string;
-  staffId?: string;
-  nick?: string;
-  role: Role;
-}
+export type { Caller } from '../lib/roles';
 
 /** What a command's run() receives besides its validated arguments. */
 export interface CommandContext {
@@ -52,8 +45,7 @@ export interface CommandSpec<S extends ArgsSchema = ArgsSchema> {
   examples: string[];
   /** Subcommands picked by the first positional word (`/push history`). */
   subcommands?: CommandDef[];
-  /** Shown only to roles allowed to run it. */
-  hidden?: boolean;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command that only replies returns nothing.
   run?(ctx: CommandContext, args: z.output<S>): Promise<CommandResult | undefined | void>;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps';
-import { UserError, errorMessage, type UserErrorCode } from '../errors';
+import { errorMessage, UserError, type UserErrorCode } from '../errors';
 import type { OutMessage, ReplyTarget } from '../outbound';
 import { describeArgIssues } from './arg-errors';
 import type { Caller, CommandContext, CommandDef } from './define-command';
@@ -60,7 +60,11 @@ export async function dispatch(deps: Deps, req: DispatchRequest): Promise<Dispat
     // Only infrastructure can fail here (the rate-limit query); run() errors are handled inside.
     const ref = randomUUID().slice(0, 8);
     deps.log.error({ err, ref }, 'dispatch failed');
-    result = { outcome: 'error', error: `${ref}: ${errorMessage(err)}`, messages: [{ type: 'text', text: deps.t('dispatch.internalError', { ref }) }] };
+    result = {
+      outcome: 'error',
+      error: `${ref}: ${errorMessage(err)}`,
+      messages: [{ type: 'text', text: deps.t('dispatch.internalError', { ref }) }],
+    };
   }
   deps.metrics.commandsTotal.inc({ command: result.command ?? '(none)', outcome: result.outcome });
   return result;

@@ -37,7 +37,15 @@ export function callerOf(deps: Pick<Deps, 'config'>, m: ChatMessage): Caller {
  */
 export async function recordInbound(
   deps: Pick<Deps, 'db'>,
-  row: { source: string; robotCode: string; msgId: string; text: string; caller: Caller; conversationId?: string; conversationType?: string },
+  row: {
+    source: string;
+    robotCode: string;
+    msgId: string;
+    text: string;
+    caller: Caller;
+    conversationId?: string;
+    conversationType?: string;
+  },
 ): Promise<number | null> {
   const inserted = await deps.db.orm
     .insert(inboundMessages)
@@ -94,7 +102,11 @@ export async function handleChatMessage(
   const target = replyTargetOf(m);
   let result: DispatchResult;
   if (m.msgType !== 'text' && m.text === '') {
-    result = { outcome: 'bad_args', error: `unsupported msgtype ${m.msgType}`, messages: [{ type: 'text', text: deps.t('dispatch.textOnly') }] };
+    result = {
+      outcome: 'bad_args',
+      error: `unsupported msgtype ${m.msgType}`,
+      messages: [{ type: 'text', text: deps.t('dispatch.textOnly') }],
+    };
   } else {
     const req: DispatchRequest = {
       source: m.source,
@@ -124,7 +136,12 @@ export async function handleChatMessage(
  * Log a call from another system in the inbound log. An `Idempotency-Key` (scoped to the caller)
  * makes a retried call a duplicate: null is returned and the call must not run again.
  */
-export function recordWebhookCall(deps: Pick<Deps, 'db'>, caller: Caller, idempotencyKey: string | undefined, text: string): Promise<number | null> {
+export function recordWebhookCall(
+  deps: Pick<Deps, 'db'>,
+  caller: Caller,
+  idempotencyKey: string | undefined,
+  text: string,
+): Promise<number | null> {
   return recordInbound(deps, {
     source: 'webhook',
     robotCode: 'webhook',

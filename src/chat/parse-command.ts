@@ -18,9 +18,7 @@ const KEY = /^[\p{L}_][\p{L}\p{N}_.\-[\]]*$/u;
  * the ideographic space become their ASCII forms. Chinese quotes are kept (they are quote marks).
  */
 export function normalizeWidth(s: string): string {
-  return s
-    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-    .replace(/[\u3000\u00A0\u2002-\u200B]/g, ' ');
+  return s.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/[\u3000\u00A0\u2002-\u200B]/g, ' ');
 }
 
 /** Split a line into words, honouring ASCII and Chinese quotes (`q="a b"`, `“a b”`). */
@@ -71,7 +69,13 @@ export function parseCommand(text: string): ParsedCommand {
     while (words.length > 0 && /^@\S*$/.test(words[0] ?? '')) words.shift();
     if (words.length > 0) first = i;
   }
-  const body = first < 0 ? [] : lines.slice(first + 1).map((l) => l.trim()).filter((l) => l !== '');
+  const body =
+    first < 0
+      ? []
+      : lines
+          .slice(first + 1)
+          .map((l) => l.trim())
+          .filter((l) => l !== '');
   const result: ParsedCommand = { name: '', args: {}, positional: [], body };
   if (first < 0) return result;
 

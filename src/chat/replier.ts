@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { RemoteError, errorMessage } from '../errors';
+import { errorMessage, RemoteError } from '../errors';
 import type { Notifier, OutMessage, ReplyTarget } from '../outbound';
 import type { AccessTokens } from './access-token';
 
@@ -125,8 +125,7 @@ export function createReplier(opts: ReplierOptions): Notifier {
   return {
     async send(target, message) {
       const problems: string[] = [];
-      const webhookValid =
-        target.sessionWebhook && (target.sessionWebhookExpiresAt ?? 0) > opts.now() + EXPIRY_MARGIN_MS;
+      const webhookValid = target.sessionWebhook && (target.sessionWebhookExpiresAt ?? 0) > opts.now() + EXPIRY_MARGIN_MS;
       if (webhookValid) {
         try {
           return await viaSessionWebhook(target, message);

@@ -1,10 +1,7 @@
-import { ROLES, type Config, type Role } from '../config';
+import type { Config } from '../config';
+import type { Role } from '../lib/roles';
 
-/** True when `have` is at least `need` in viewer < operator < admin. */
-export function hasRole(have: Role, need: Role): boolean {
-  return ROLES.indexOf(have) >= ROLES.indexOf(need);
-}
-
+export { hasRole } from '../lib/roles';
 /** The role of a DingTalk user: ADMIN_STAFF_IDS, then OPERATOR_STAFF_IDS, else DEFAULT_ROLE. */
 export function roleForStaff(config: Pick<Config, 'ADMIN_STAFF_IDS' | 'OPERATOR_STAFF_IDS' | 'DEFAULT_ROLE'>, staffId?: string): Role {
   if (staffId && config.ADMIN_STAFF_IDS.includes(staffId)) return 'admin';

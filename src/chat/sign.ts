@@ -12,11 +12,7 @@ export function computeSign(timestamp: string, secret: string): string {
  * Check an HTTP callback's `timestamp` and `sign` headers against the app secret.
  * Pure: the clock is a parameter. The sign is plain Base64 (not URL-encoded).
  */
-export function verifySignature(
-  secret: string,
-  headers: { timestamp?: string | null; sign?: string | null },
-  nowMs: number,
-): boolean {
+export function verifySignature(secret: string, headers: { timestamp?: string | null; sign?: string | null }, nowMs: number): boolean {
   const ts = headers.timestamp ?? '';
   const sign = headers.sign ?? '';
   if (!secret || !/^\d{1,16}$/.test(ts) || sign === '') return false;

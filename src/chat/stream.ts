@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { StreamStatus } from '../deps';
 import { errorMessage } from '../errors';
+import { backoffDelay } from '../lib/backoff';
 
 export interface StreamOptions {
   clientId: string;
@@ -98,9 +99,8 @@ export function createStreamSupervisor(opts: StreamOptions): StreamSupervisor {
 
   const schedule = () => {
     if (stopped) return;
-    const base = Math.min(max, initial * 2 ** Math.min(failures, 16));
-    const delay = Math.round(base / 2 + Math.random() * (base / 2));
     failures += 1;
+    const delay = backoffDelay({ backoff: 'exponential', baseMs: initial, maxMs: max, jitter: 0.5 }, failures, Math.random());
     clearTimeout(timer);
     timer = setTimeout(() => void connect(), delay);
     opts.log.info({ delayMs: delay, failures }, 'stream reconnect scheduled');

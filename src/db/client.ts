@@ -111,7 +111,10 @@ async function createPgliteDb(dataDir?: string): Promise<Database> {
 
 /** Raised when another live process already holds the embedded database. */
 export class DataDirLockedError extends Error {
-  constructor(readonly dataDir: string, readonly pid: number) {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
     super(
       `The embedded database in ${dataDir} is in use by process ${pid}. ` +
         'PGlite allows one process at a time: stop that process first, or set DATABASE_URL to share a Postgres server.',

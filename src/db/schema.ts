@@ -28,10 +28,7 @@ export const inboundMessages = pgTable(
     createdAt: createdAt(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
-  (t) => [
-    uniqueIndex('inbound_messages_msg_uq').on(t.robotCode, t.msgId),
-    index('inbound_messages_created_idx').on(t.createdAt),
-  ],
+  (t) => [uniqueIndex('inbound_messages_msg_uq').on(t.robotCode, t.msgId), index('inbound_messages_created_idx').on(t.createdAt)],
 );
 
 /** Bearer tokens for the admin webhooks; only a SHA-256 of the token is stored. */
@@ -111,9 +108,7 @@ export const jobs = pgTable(
     notifyNextAt: timestamp('notify_next_at', { withTimezone: true }),
   },
   (t) => [
-    index('jobs_queue_idx')
-      .on(t.kind, t.priority.desc(), t.runAt, t.id)
-      .where(sql`ready`),
+    index('jobs_queue_idx').on(t.kind, t.priority.desc(), t.runAt, t.id).where(sql`ready`),
     uniqueIndex('jobs_active_key_uq').on(t.activeKey).where(sql`active_key is not null`),
     index('jobs_notify_idx').on(t.notifyNextAt).where(sql`notify_next_at is not null`),
     // No index on requested_by/finished_at/lease: each would be written on every claim. "My jobs",

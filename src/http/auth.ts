@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Role } from '../config';
-import type { Caller } from '../chat/define-command';
 import { hasRole } from '../chat/roles';
+import type { Role } from '../config';
 import type { Deps } from '../deps';
+import type { Caller } from '../lib/roles';
 import { verifyApiToken } from './tokens';
 
 /** Hono variables set by the bearer-token middleware. */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type Outcome, dispatch } from '../chat/dispatch';
+import { dispatch, type Outcome } from '../chat/dispatch';
 import { finishInbound, recordWebhookCall } from '../chat/inbound';
 import type { Deps } from '../deps';
 import { type AuthVars, callerOf, requireToken } from './auth';
@@ -42,7 +42,8 @@ export function hookRoutes(deps: Deps): Hono<AuthVars> {
     const lines = Array.isArray(body) ? body.map(String) : typeof body === 'string' ? body.split('\n') : [];
     const caller = callerOf(c);
     const inboundId = await recordWebhookCall(deps, caller, c.req.header('idempotency-key'), `/${name}${sub ? ` ${sub}` : ''} ${raw}`);
-    if (inboundId === null) return c.json({ ok: false, duplicate: true, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
+    if (inboundId === null)
+      return c.json({ ok: false, duplicate: true, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
     const result = await dispatch(deps, {
       source: 'webhook',
       caller,

@@ -33,12 +33,21 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
     const parsed = body.safeParse(json);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      return c.json({ ok: false, error: { code: 'bad_args', field: i?.path.join('.'), message: `${i?.path.join('.')}: ${i?.message}` } }, 400);
+      return c.json(
+        { ok: false, error: { code: 'bad_args', field: i?.path.join('.'), message: `${i?.path.join('.')}: ${i?.message}` } },
+        400,
+      );
     }
     const req = parsed.data;
     const type = c.req.param('type');
-    const inboundId = await recordWebhookCall(deps, caller, c.req.header('idempotency-key'), `POST /hooks/push/${type} ${JSON.stringify(req)}`);
-    if (inboundId === null) return c.json({ ok: false, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
+    const inboundId = await recordWebhookCall(
+      deps,
+      caller,
+      c.req.header('idempotency-key'),
+      `POST /hooks/push/${type} ${JSON.stringify(req)}`,
+    );
+    if (inboundId === null)
+      return c.json({ ok: false, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
     try {
       const { preset, spec } = validatePush(deps, { type, overrides: req.overrides, items: req.items, count: req.count, queue: req.queue });
       if (req.dryRun) {

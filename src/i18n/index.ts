@@ -1,5 +1,5 @@
 import { en } from './en';
-import { zhCN, type Catalog } from './zh-CN';
+import { type Catalog, zhCN } from './zh-CN';
 
 export type Locale = 'zh-CN' | 'en';
 export type MessageKey = keyof Catalog;

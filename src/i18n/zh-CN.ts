@@ -115,7 +115,8 @@ export const zhCN = {
   'retry.done': '任务 #{id} 已重新排队（第 {attempt} 次尝试），完成后通知你。',
   'stats.title': '最近 {hours} 小时的任务统计',
   'stats.none': '这段时间没有结束的任务。',
-  'stats.line': '- {kind}：成功 {succeeded}，失败 {failed}，取消 {cancelled}，成功率 {rate}，平均 {avg} 秒，p95 {p95} 秒，每分钟 {perMinute} 个',
+  'stats.line':
+    '- {kind}：成功 {succeeded}，失败 {failed}，取消 {cancelled}，成功率 {rate}，平均 {avg} 秒，p95 {p95} 秒，每分钟 {perMinute} 个',
   'cleanup.queued': '已开始清理 {days} 天前结束的任务和记录（任务 #{id}），完成后通知你。',
   'cleanup.alreadyQueued': '清理任务 #{id} 已在进行中。',
 
@@ -139,7 +140,8 @@ export const zhCN = {
   'job.kind.order_push': '订单推送',
   'push.unknownType': '没有“{type}”这种订单类型。可用类型：{types}。发送 /push types 查看说明。',
   'push.unknownTypeNear': '没有“{type}”这种订单类型，你是不是想用 {near}？可用类型：{types}。',
-  'push.unknownField': '{type} 没有字段“{field}”。可用的字段名：{valid}；也可以写 JSON 路径，例如 buyer.buyerName=张三。发送 /push types 查看字段说明。',
+  'push.unknownField':
+    '{type} 没有字段“{field}”。可用的字段名：{valid}；也可以写 JSON 路径，例如 buyer.buyerName=张三。发送 /push types 查看字段说明。',
   'push.badNumber': '{field} 应为数字，收到的是“{value}”。例如：{example}',
   'push.badBoolean': '{field} 应为 true 或 false，收到的是“{value}”。',
   'push.badText': '{field} 应为一个值，而不是对象或列表。',
@@ -154,7 +156,8 @@ export const zhCN = {
   'push.rule.phone': '{field} 应为 11 位手机号，收到的是“{value}”。例如：{short}=13800000000',
   'push.noBroker': '没有配置 RabbitMQ：请设置 AMQP_URL（例如 amqp://user:pass@host:5672/vhost）后发送 /retry 重新推送。',
   'push.presetGone': '订单类型 {type} 已不存在（预设被删除或改名）。',
-  'push.queueMismatch': '队列 {queue} 已存在，但参数与预设不同：{detail}。请核对队列参数，或设置 AMQP_QUEUE_MODE=check 只检查队列是否存在。',
+  'push.queueMismatch':
+    '队列 {queue} 已存在，但参数与预设不同：{detail}。请核对队列参数，或设置 AMQP_QUEUE_MODE=check 只检查队列是否存在。',
   'push.queueMissing': '队列 {queue} 不存在。请先创建它，或设置 AMQP_QUEUE_MODE=declare 由机器人声明。',
   'push.unroutable': '有消息无法投递到队列 {queue}（队列不存在或已被删除），推送已停止。',
   'push.progress': '已确认 {confirmed}/{count}',

@@ -81,9 +81,7 @@ export async function enqueue(db: Database, opts: EnqueueOptions): Promise<{ job
       [JSON.stringify([toRecord(opts)])],
     );
     if (rows[0]) return { job: toJob(rows[0]), created: true };
-    const existing = await db.query<Row>(`select * from jobs where active_key = $1`, [
-      opts.dedupeKey,
-    ]);
+    const existing = await db.query<Row>(`select * from jobs where active_key = $1`, [opts.dedupeKey]);
     if (existing[0]) return { job: toJob(existing[0]), created: false };
     // The holder finished between the two statements: try again.
   }
@@ -359,7 +357,11 @@ export async function cancelJob(db: Database, id: number, by: string): Promise<{
  * Run a failed or cancelled job again as a new attempt of the same record (one more attempt is
  * allowed beyond those used). Returns the job, or the status that prevents the retry.
  */
-export async function retryJob(db: Database, id: number, by: string): Promise<{ ok: true; job: Job } | { ok: false; status: JobStatus | null }> {
+export async function retryJob(
+  db: Database,
+  id: number,
+  by: string,
+): Promise<{ ok: true; job: Job } | { ok: false; status: JobStatus | null }> {
   const rows = await db.query<Row>(
     `update jobs j set status = 'queued', ready = true, run_at = now(), cancel_requested = false, error = null, finished_at = null,
             max_attempts = greatest(max_attempts, attempts + 1), progress = 0, progress_text = null,

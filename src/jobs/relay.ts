@@ -3,9 +3,9 @@ import type { Database } from '../db/client';
 import { errorMessage } from '../errors';
 import type { Translator } from '../i18n';
 import type { Notifier, OutMessage } from '../outbound';
-import { type ThrottleState, progressBar, shouldPostProgress } from './progress-throttle';
+import { progressBar, shouldPostProgress, type ThrottleState } from './progress-throttle';
 import { idArray, toJob } from './queue';
-import { renderFinal, kindLabel } from './render';
+import { kindLabel, renderFinal } from './render';
 import type { AnyJobDefinition, Job } from './types';
 
 /** Posts job progress and results to the conversation a job came from. */
@@ -114,7 +114,11 @@ export function createRelay(o: RelayOptions): Relay {
       send(job, { type: 'text', text: line.trim() }, 'progress');
     },
     softTimeout(job, ms) {
-      send(job, { type: 'text', text: o.t('job.softTimeout', { id: job.id, kind: kindLabel(o.t, job.kind), minutes: (ms / 60_000).toFixed(1) }) }, 'soft-timeout notice');
+      send(
+        job,
+        { type: 'text', text: o.t('job.softTimeout', { id: job.id, kind: kindLabel(o.t, job.kind), minutes: (ms / 60_000).toFixed(1) }) },
+        'soft-timeout notice',
+      );
     },
     retrying(job, error, delayMs) {
       send(

@@ -3,12 +3,13 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client';
 import { errorMessage } from '../errors';
-import type { Histogram } from '../http/metrics';
+import { backoffDelay } from '../lib/backoff';
+import type { Histogram } from '../metrics/metrics';
 import {
-  type ClaimCursor,
+  addEvent,
   CHANNEL_CANCEL,
   CHANNEL_NEW,
-  addEvent,
+  type ClaimCursor,
   exchangeJobs,
   failJob,
   heartbeat,
@@ -17,7 +18,7 @@ import {
   saveProgress,
 } from './queue';
 import type { Relay } from './relay';
-import { DEFAULT_RETRY, type RetryPolicy, isRetryable, retryDelayMs } from './retry';
+import { DEFAULT_RETRY, isRetryable, type RetryPolicy } from './retry';
 import type { AnyJobDefinition, Job, JobHelpers } from './types';
 
 /** Why a job's signal aborted. */
@@ -115,7 +116,6 @@ export function createRunner(o: RunnerOptions): Runner {
     if (kind === undefined) for (const k of defs.keys()) bump(k);
     else if (defs.has(kind)) bump(kind);
   };
-  const anyMore = () => [...more.values()].some(Boolean);
   const intervals: NodeJS.Timeout[] = [];
   const unlisteners: (() => Promise<void>)[] = [];
 
@@ -177,7 +177,10 @@ export function createRunner(o: RunnerOptions): Runner {
         .then(({ completed, claimed, cursor }) => {
           if (completed.length < batch.length) {
             const ok = new Set(completed);
-            log.warn({ lost: batch.filter((b) => !ok.has(b.id)).map((b) => b.id) }, 'lease lost before completion was recorded; another runner has these jobs');
+            log.warn(
+              { lost: batch.filter((b) => !ok.has(b.id)).map((b) => b.id) },
+              'lease lost before completion was recorded; another runner has these jobs',
+            );
           }
           if (o.relay) {
             const ok = new Set(completed);
@@ -350,7 +353,7 @@ export function createRunner(o: RunnerOptions): Runner {
     const message = cancelled ? 'cancelled' : reason instanceof JobTimeoutError ? reason.message : errorMessage(err);
     const policy: RetryPolicy = { ...DEFAULT_RETRY, ...def.retry };
     const retry = !cancelled && job.attempts < job.maxAttempts && isRetryable(err, policy);
-    const delay = retry ? retryDelayMs(policy, job.attempts, random()) : 0;
+    const delay = retry ? backoffDelay(policy, job.attempts, random()) : 0;
     try {
       const status = await failJob(o.db, workerId, job.id, message, retry ? new Date(Date.now() + delay) : null, cancelled);
       if (status === null) return log.warn({ jobId: job.id }, 'lease lost before the failure was recorded');
@@ -470,7 +473,14 @@ export function createRunner(o: RunnerOptions): Runner {
       await flush();
       if (left.length) {
         log.warn({ jobs: left.map((a) => a.job.id) }, 'grace period over: releasing running jobs');
-        await safely('release', () => releaseJobs(o.db, workerId, left.map((a) => a.job.id), 'shutdown: grace period over'));
+        await safely('release', () =>
+          releaseJobs(
+            o.db,
+            workerId,
+            left.map((a) => a.job.id),
+            'shutdown: grace period over',
+          ),
+        );
       }
       for (const i of intervals) clearInterval(i);
       for (const u of unlisteners) await safely('unlisten', u);

@@ -1,5 +1,5 @@
 import type { Database } from '../db/client';
-import type { Metrics } from '../http/metrics';
+import type { Metrics } from '../metrics/metrics';
 
 /** Per-kind figures over a window of finished jobs. */
 export interface KindStats {

@@ -3,7 +3,7 @@ import { UserError } from '../errors';
 import type { Locale } from '../i18n';
 import type { Preset } from './preset-schema';
 import type { PresetRegistry } from './presets';
-import { type PushSpec, buildSpec, presetName } from './render';
+import { buildSpec, type PushSpec, presetName } from './render';
 
 /** What a push request says, from chat, a template or the webhook. */
 export interface PushRequest {
@@ -33,7 +33,12 @@ export function findPreset(presets: PresetRegistry, word: string, locale: Locale
   const near = presets.suggest(word);
   const sep = locale === 'en' ? ', ' : '、';
   const all = presets.list.map((x) => `${presetName(x, locale)}(${x.type})`).join(sep);
-  throw new UserError('bad_args', near.length ? 'push.unknownTypeNear' : 'push.unknownType', { type: word, near: near.join(sep), types: all }, 'type');
+  throw new UserError(
+    'bad_args',
+    near.length ? 'push.unknownTypeNear' : 'push.unknownType',
+    { type: word, near: near.join(sep), types: all },
+    'type',
+  );
 }
 
 /**

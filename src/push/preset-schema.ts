@@ -79,7 +79,11 @@ export const presetSchema = z
     }
     for (const name of placeholders(p.body)) {
       if (!(name in p.generators) && !BUILTIN_PLACEHOLDERS.includes(name)) {
-        ctx.addIssue({ code: 'custom', path: ['body'], message: `{{${name}}} is neither a generator nor one of ${BUILTIN_PLACEHOLDERS.join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['body'],
+          message: `{{${name}}} is neither a generator nor one of ${BUILTIN_PLACEHOLDERS.join(', ')}`,
+        });
       }
     }
   });

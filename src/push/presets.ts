@@ -1,4 +1,4 @@
-import { editDistance } from '../chat/registry';
+import { editDistance } from '../lib/edit-distance';
 import { type Preset, presetSchema } from './preset-schema';
 
 /** Words the push command reserves; a preset may not use them as field short names. */

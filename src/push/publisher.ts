@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
+import { backoffDelay } from '../lib/backoff';
 
 /** The broker cannot be reached (or the connection dropped): worth waiting and trying again. */
 export class BrokerUnavailableError extends Error {
@@ -104,8 +105,8 @@ export function createPublisher(o: PublisherOptions): Publisher {
     if (conn) return conn;
     connecting ??= (async () => {
       const started = Date.now();
-      let delay = 200;
       for (let attempt = 1; ; attempt++) {
+        const delay = backoffDelay({ backoff: 'exponential', baseMs: 200, maxMs: 5000, jitter: 0 }, attempt, 0);
         if (closed) throw new BrokerUnavailableError('publisher closed');
         try {
           const c = await connectOnce();
@@ -118,7 +119,6 @@ export function createPublisher(o: PublisherOptions): Publisher {
           }
           log.warn({ attempt, delayMs: delay, err: errorMessage(err) }, 'broker unreachable; retrying');
           await sleep(delay);
-          delay = Math.min(delay * 2, 5000);
         }
       }
     })().finally(() => {
@@ -209,40 +209,40 @@ export function createPublisher(o: PublisherOptions): Publisher {
       };
 
       async function writeAll(messages: OutgoingMessage[], confirms: Promise<void>[]): Promise<void> {
-          if (lost) throw lost;
-          const timestamp = Math.floor(Date.now() / 1000);
-          for (const m of messages) {
-            let writable = true;
-            const confirmed = new Promise<void>((resolve, reject) => {
-                writable = ch.publish(
-                  '',
-                  queue,
-                  m.content,
-                  {
-                    persistent: true,
-                    mandatory: true,
-                    contentType: 'application/json',
-                    contentEncoding: 'utf-8',
-                    messageId: m.messageId,
-                    timestamp,
-                    appId: o.appId,
-                    type: m.type,
-                    headers: m.headers,
-                  },
-                  (err) => {
-                    if (!err) resolve();
-                    else if (lost) reject(lost);
-                    else if (/nack/i.test(errorMessage(err))) reject(new NackError('the broker did not accept a message (nack)'));
-                    else reject(new BrokerUnavailableError(errorMessage(err)));
-                  },
-                );
-              });
-            // Awaited below; marked handled now in case the loop stops early on a lost channel.
-            confirmed.catch(() => {});
-            confirms.push(confirmed);
-            // The channel's write buffer is full: wait for it to drain before writing more.
-            if (!writable) await Promise.race([once(ch, 'drain'), closedPromise]);
-          }
+        if (lost) throw lost;
+        const timestamp = Math.floor(Date.now() / 1000);
+        for (const m of messages) {
+          let writable = true;
+          const confirmed = new Promise<void>((resolve, reject) => {
+            writable = ch.publish(
+              '',
+              queue,
+              m.content,
+              {
+                persistent: true,
+                mandatory: true,
+                contentType: 'application/json',
+                contentEncoding: 'utf-8',
+                messageId: m.messageId,
+                timestamp,
+                appId: o.appId,
+                type: m.type,
+                headers: m.headers,
+              },
+              (err) => {
+                if (!err) resolve();
+                else if (lost) reject(lost);
+                else if (/nack/i.test(errorMessage(err))) reject(new NackError('the broker did not accept a message (nack)'));
+                else reject(new BrokerUnavailableError(errorMessage(err)));
+              },
+            );
+          });
+          // Awaited below; marked handled now in case the loop stops early on a lost channel.
+          confirmed.catch(() => {});
+          confirms.push(confirmed);
+          // The channel's write buffer is full: wait for it to drain before writing more.
+          if (!writable) await Promise.race([once(ch, 'drain'), closedPromise]);
+        }
       }
     },
 

@@ -1,24 +1,24 @@
 import type { Config } from '../config';
 import type { Database } from '../db/client';
-import { PermanentJobError, errorMessage } from '../errors';
+import { errorMessage, PermanentJobError } from '../errors';
 import type { Translator } from '../i18n';
 import { formatDuration } from '../jobs/render';
-import { type JobDefinition, defineJob } from '../jobs/types';
+import { defineJob, type JobDefinition } from '../jobs/types';
 import { reserveNumbers } from './order-numbers';
 import { allowedQueues, isQueueAllowed } from './prepare';
 import type { Preset } from './preset-schema';
 import type { PresetRegistry } from './presets';
 import {
   BrokerUnavailableError,
+  describeBroker,
   NackError,
   type OutgoingMessage,
   type Publisher,
   QueueMismatchError,
   QueueMissingError,
   UnroutableError,
-  describeBroker,
 } from './publisher';
-import { type PushSpec, compileRenderer, numbersPerMessage, presetName, renderMessage, shanghaiDate } from './render';
+import { compileRenderer, numbersPerMessage, type PushSpec, presetName, renderMessage, shanghaiDate } from './render';
 
 /** Job kind of order pushes. */
 export const PUSH_KIND = 'order_push';
@@ -57,10 +57,14 @@ interface RunState {
 async function loadOrStart(db: Database, jobId: number, preset: Preset, spec: PushSpec, createdAtMs: number): Promise<RunState> {
   const read = async () =>
     (
-      await db.query<{ seq_start: number; order_date: string; confirmed: number; republished: number; first_order_no: string | null; last_order_no: string | null }>(
-        `select seq_start, order_date, confirmed, republished, first_order_no, last_order_no from push_runs where job_id = $1`,
-        [jobId],
-      )
+      await db.query<{
+        seq_start: number;
+        order_date: string;
+        confirmed: number;
+        republished: number;
+        first_order_no: string | null;
+        last_order_no: string | null;
+      }>(`select seq_start, order_date, confirmed, republished, first_order_no, last_order_no from push_runs where job_id = $1`, [jobId])
     )[0];
   let row = await read();
   if (!row) {
@@ -114,7 +118,9 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
       const preset = env.presets.get(spec.type);
       if (!preset) throw new PermanentJobError(t('push.presetGone', { type: spec.type }));
       if (!isQueueAllowed(spec.queue, allowedQueues(env.config, env.presets))) {
-        throw new PermanentJobError(t('push.queueNotAllowed', { queue: spec.queue, allowed: allowedQueues(env.config, env.presets).join(', ') }));
+        throw new PermanentJobError(
+          t('push.queueNotAllowed', { queue: spec.queue, allowed: allowedQueues(env.config, env.presets).join(', ') }),
+        );
       }
       const state = await loadOrStart(db, job.id, preset, spec, job.createdAt.getTime());
       const window = env.config.AMQP_CONFIRM_WINDOW;
@@ -126,7 +132,8 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
       try {
         await publisher.prepareQueue(spec.queue, env.config.AMQP_QUEUE_MODE, signal);
       } catch (err) {
-        if (err instanceof QueueMismatchError) throw new PermanentJobError(t('push.queueMismatch', { queue: spec.queue, detail: err.message }));
+        if (err instanceof QueueMismatchError)
+          throw new PermanentJobError(t('push.queueMismatch', { queue: spec.queue, detail: err.message }));
         if (err instanceof QueueMissingError) throw new PermanentJobError(t('push.queueMissing', { queue: spec.queue }));
         throw err; // unreachable broker: retried
       }
@@ -176,7 +183,10 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
             // Every unconfirmed message goes again: some may have reached the queue (duplicates
             // allowed, losses not).
             state.republished += next - i;
-            log.warn({ err: errorMessage(err), confirmed: i, broker: describeBroker(env.config.AMQP_URL) }, 'publishing interrupted; reconnecting');
+            log.warn(
+              { err: errorMessage(err), confirmed: i, broker: describeBroker(env.config.AMQP_URL) },
+              'publishing interrupted; reconnecting',
+            );
             await session.close();
             session = await publisher.openSession(spec.queue, signal);
             inFlight = [];
@@ -185,7 +195,11 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
           }
           inFlight.shift();
           i = w.end;
-          await db.query(`update push_runs set confirmed = $2, republished = $3, updated_at = now() where job_id = $1`, [job.id, i, state.republished]);
+          await db.query(`update push_runs set confirmed = $2, republished = $3, updated_at = now() where job_id = $1`, [
+            job.id,
+            i,
+            state.republished,
+          ]);
           progress((i / spec.count) * 100, t('push.progress', { confirmed: i, count: spec.count }));
         }
       } finally {

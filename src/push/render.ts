@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors';
 import type { Locale, MessageKey } from '../i18n';
-import { type Generator, type Preset, getPath } from './preset-schema';
+import { type Generator, getPath, type Preset } from './preset-schema';
 
 /** One order line: `A001*2` is sku A001, quantity 2. */
 export interface ItemSpec {
@@ -133,7 +133,12 @@ export function buildSpec(
     if (raw === undefined) continue;
     const path = resolveField(p, key);
     if (!path) {
-      throw new UserError('bad_args', 'push.unknownField', { field: key, type: presetName(p, locale), valid: validFieldNames(p).join(', ') }, key);
+      throw new UserError(
+        'bad_args',
+        'push.unknownField',
+        { field: key, type: presetName(p, locale), valid: validFieldNames(p).join(', ') },
+        key,
+      );
     }
     overrides[path] = coerce(p, path, raw, locale);
   }
@@ -155,7 +160,12 @@ export function buildSpec(
   if (problem) {
     const label = fieldLabel(p, problem.path, locale);
     const short = Object.entries(p.fields).find(([, v]) => v === problem.path)?.[0] ?? problem.path;
-    throw new UserError('bad_args', `push.rule.${problem.check}` as MessageKey, { field: label, short, value: String(problem.value ?? '') }, short);
+    throw new UserError(
+      'bad_args',
+      `push.rule.${problem.check}` as MessageKey,
+      { field: label, short, value: String(problem.value ?? '') },
+      short,
+    );
   }
   return spec;
 }
@@ -280,6 +290,15 @@ export function compileRenderer(p: Preset, spec: PushSpec): (ctx: RenderContext)
 
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
+/** A real wall-clock time written `yyyy-MM-dd HH:mm:ss` (no 2月30日, no 24:00:00). */
+function isValidDatetime(s: string): boolean {
+  const m = DATETIME.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
+  return date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && se < 60;
+}
+
 /** Fields of a rendered message that break the preset's required fields and rules. */
 export function checkRules(p: Preset, body: Record<string, unknown>): { path: string; check: string; value: unknown }[] {
   const problems: { path: string; check: string; value: unknown }[] = [];
@@ -289,16 +308,10 @@ export function checkRules(p: Preset, body: Record<string, unknown>): { path: st
   }
   for (const rule of p.rules) {
     const v = getPath(body, rule.path);
-    if (rule.check === 'required' && (v === undefined || v === null || v === '')) problems.push({ path: rule.path, check: 'required', value: v });
+    if (rule.check === 'required' && (v === undefined || v === null || v === ''))
+      problems.push({ path: rule.path, check: 'required', value: v });
     if (rule.check === 'datetime') {
-      const m = DATETIME.exec(String(v ?? ''));
-      const valid =
-        m !== null &&
-        (() => {
-          const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
-          return d.getUTCMonth() === +m[2]! - 1 && d.getUTCDate() === +m[3]! && +m[4]! < 24 && +m[5]! < 60 && +m[6]! < 60;
-        })();
-      if (!valid) problems.push({ path: rule.path, check: 'datetime', value: v });
+      if (!isValidDatetime(String(v ?? ''))) problems.push({ path: rule.path, check: 'datetime', value: v });
     }
     if (rule.check === 'positive' && !(typeof v === 'number' && v > 0)) problems.push({ path: rule.path, check: 'positive', value: v });
     if (rule.check === 'phone' && !/^1\d{10}$/.test(String(v ?? ''))) problems.push({ path: rule.path, check: 'phone', value: v });

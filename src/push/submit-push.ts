@@ -1,7 +1,7 @@
-import type { Caller } from '../chat/define-command';
 import type { Deps } from '../deps';
 import { submitJob } from '../jobs/submit';
 import type { Job } from '../jobs/types';
+import type { Caller } from '../lib/roles';
 import type { ReplyTarget } from '../outbound';
 import { peekNextNumber } from './order-numbers';
 import { type PushRequest, preparePush } from './prepare';

@@ -1,9 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalChat, type LocalChat } from '../../src/chat/local-client';
 import { computeSign } from '../../src/chat/sign';
 import { inboundMessages } from '../../src/db/schema';
 import type { RunningServer } from '../../src/server';
+import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { TEST_SECRET, testServer } from '../helpers/deps';
 import { type FakeDingTalk, startFakeDingTalk, waitUntil } from '../helpers/fake-dingtalk';
@@ -46,7 +46,7 @@ describe('HTTP callback (POST /dingtalk/callback)', () => {
     const ts = String(Date.now());
     const stale = String(Date.now() - 3_600_001);
     const attempts = [
-      await chat.send('/ping', { sign: 'AAAA' + computeSign(ts, TEST_SECRET).slice(4), timestamp: ts }),
+      await chat.send('/ping', { sign: `AAAA${computeSign(ts, TEST_SECRET).slice(4)}`, timestamp: ts }),
       await chat.send('/ping', { sign: computeSign(ts, 'wrong-secret'), timestamp: ts }),
       await chat.send('/ping', { sign: null }),
       await chat.send('/ping', { timestamp: stale, sign: computeSign(stale, TEST_SECRET) }),

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../commands';
-import { dispatch } from '../../src/chat/dispatch';
 import type { Caller } from '../../src/chat/define-command';
+import { dispatch } from '../../src/chat/dispatch';
 import { createRegistry } from '../../src/chat/registry';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testDeps } from '../helpers/deps';
@@ -21,7 +21,27 @@ const text = (r: { messages: { type: string; text?: string }[] }) => r.messages.
 describe('dispatcher', () => {
   it('never throws and always answers, whatever is typed (property)', async () => {
     const deps = testDeps(tdb.db, { RATE_LIMIT_PER_MINUTE: '10000' });
-    const words = fc.constantFrom('/help', 'help', '/ping', '/whoami', '/帮助', '在吗', '/pnig', 'push', '/push refund', '/push types', '/template', '/template save', '/jobs', '/job', '/cancel', '/retry', '/stats', '/help help', '');
+    const words = fc.constantFrom(
+      '/help',
+      'help',
+      '/ping',
+      '/whoami',
+      '/帮助',
+      '在吗',
+      '/pnig',
+      'push',
+      '/push refund',
+      '/push types',
+      '/template',
+      '/template save',
+      '/jobs',
+      '/job',
+      '/cancel',
+      '/retry',
+      '/stats',
+      '/help help',
+      '',
+    );
     const token = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('dry', 'x=1', 'command=', 'count=-1', '“a b”', '＝', '\n'));
     await fc.assert(
       fc.asyncProperty(words, fc.array(token, { maxLength: 5 }), async (w, rest) => {
@@ -48,7 +68,13 @@ describe('dispatcher', () => {
     // Every shipped command is open to viewers; an admin-only definition shows the check.
     const { defineCommand } = await import('../../src/chat/define-command');
     const { z } = await import('zod');
-    const secret = defineCommand({ name: 'help', role: 'admin', args: z.object({}), examples: ['/help'], run: async (c) => c.reply.text('ran') });
+    const secret = defineCommand({
+      name: 'help',
+      role: 'admin',
+      args: z.object({}),
+      examples: ['/help'],
+      run: async (c) => c.reply.text('ran'),
+    });
     const d2 = { ...deps, registry: createRegistry([secret]) };
     const denied = await dispatch(d2, { source: 'http', caller: viewer, text: '/help' });
     expect(denied.outcome).toBe('forbidden');
@@ -104,8 +130,12 @@ describe('dispatcher', () => {
   it('rejects bad definitions at boot', async () => {
     const { defineCommand } = await import('../../src/chat/define-command');
     const { z } = await import('zod');
-    expect(() => defineCommand({ name: '/push', role: 'viewer', args: z.object({}), examples: ['x'], run: async () => {} })).toThrow(/without a slash/);
-    expect(() => defineCommand({ name: 'x', role: 'viewer', positional: ['nope'], args: z.object({}), examples: ['x'], run: async () => {} })).toThrow(/not an argument/);
+    expect(() => defineCommand({ name: '/push', role: 'viewer', args: z.object({}), examples: ['x'], run: async () => {} })).toThrow(
+      /without a slash/,
+    );
+    expect(() =>
+      defineCommand({ name: 'x', role: 'viewer', positional: ['nope'], args: z.object({}), examples: ['x'], run: async () => {} }),
+    ).toThrow(/not an argument/);
     const a = defineCommand({ name: 'ping', aliases: ['p'], role: 'viewer', args: z.object({}), examples: ['x'], run: async () => {} });
     const b = defineCommand({ name: 'whoami', aliases: ['p'], role: 'viewer', args: z.object({}), examples: ['x'], run: async () => {} });
     expect(() => createRegistry([a, b])).toThrow(/"p" is used by ping and whoami/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SKEW_MS, computeSign, verifySignature } from '../../src/chat/sign';
+import { computeSign, MAX_SKEW_MS, verifySignature } from '../../src/chat/sign';
 
 // Vectors from DINGTALK.md §7.1 (row 1 uses the official doc's own example inputs).
 const VECTORS = [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalChat, type LocalChat } from '../../src/chat/local-client';
 import type { RunningServer } from '../../src/server';
+import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testServer } from '../helpers/deps';
 import { type FakeDingTalk, robotFrame, startFakeDingTalk, waitUntil } from '../helpers/fake-dingtalk';

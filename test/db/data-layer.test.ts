@@ -3,7 +3,7 @@ import { finishInbound, recordInbound } from '../../src/chat/inbound';
 import { takeRateLimit } from '../../src/chat/rate-limit';
 import { migrateDb } from '../../src/db/migrate';
 import { createApiToken, listApiTokens, revokeApiToken, verifyApiToken } from '../../src/http/tokens';
-import { DB_KINDS, createTestDb, type TestDb } from '../helpers/db';
+import { createTestDb, DB_KINDS, type TestDb } from '../helpers/db';
 
 describe.each(DB_KINDS)('data layer on %s', (kind) => {
   let t: TestDb;

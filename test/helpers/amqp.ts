@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 
 /** The local RabbitMQ the push tests use. */
@@ -17,7 +17,9 @@ export async function connectBroker(): Promise<{ conn: ChannelModel; ch: Channel
   try {
     conn = await amqp.connect(AMQP_URL);
   } catch (err) {
-    throw new Error(`RabbitMQ is not reachable at ${AMQP_URL} (${(err as Error).message}); start it with: rabbitmq-server -detached && rabbitmqctl await_startup`);
+    throw new Error(
+      `RabbitMQ is not reachable at ${AMQP_URL} (${(err as Error).message}); start it with: rabbitmq-server -detached && rabbitmqctl await_startup`,
+    );
   }
   const ch = await conn.createChannel();
   ch.on('error', () => {});
@@ -35,9 +37,13 @@ export interface Collector {
 /** Consume a queue (declared by the test or the bot) and keep what arrives. */
 export async function collect(ch: Channel, queue: string): Promise<Collector> {
   const messages: ConsumeMessage[] = [];
-  const { consumerTag } = await ch.consume(queue, (m) => {
-    if (m) messages.push(m);
-  }, { noAck: true });
+  const { consumerTag } = await ch.consume(
+    queue,
+    (m) => {
+      if (m) messages.push(m);
+    },
+    { noAck: true },
+  );
   return {
     messages,
     bodies: () => messages.map((m) => JSON.parse(m.content.toString('utf8'))),

@@ -5,7 +5,7 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 // node --import tsx: one process, so signals (SIGTERM, SIGKILL) reach the code under test itself.
 export const NODE_ARGS = ['--import', import.meta.resolve('tsx')];
 
-/** Run one of our entry scripts (src/cli.ts, src/chat-cli.ts…) with tsx and a chosen environment. */
+/** Run one of our entry scripts (src/cli.ts, tools/chat-cli.ts…) with tsx and a chosen environment. */
 export function runScript(
   script: string,
   args: string[],

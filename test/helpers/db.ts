@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { type Database, createDb } from '../../src/db/client';
+import { createDb, type Database } from '../../src/db/client';
 import { migrateDb } from '../../src/db/migrate';
 import { pgUrl, withAdmin } from './pg';
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 /** A message the bot sent through the fake robot OpenAPI. */
 export interface OpenApiSend {
@@ -48,7 +48,12 @@ export async function startFakeDingTalk() {
         if (!token) return json(401, { code: 'InvalidAuthentication', message: 'no token' });
         const parsed = JSON.parse(body) as OpenApiSend['body'];
         sends.push({ path: url, token, body: parsed, param: JSON.parse(parsed.msgParam) });
-        return json(200, url.endsWith('batchSend') ? { processQueryKey: 'k', invalidStaffIdList: [], flowControlledStaffIdList: [] } : { processQueryKey: 'k' });
+        return json(
+          200,
+          url.endsWith('batchSend')
+            ? { processQueryKey: 'k', invalidStaffIdList: [], flowControlledStaffIdList: [] }
+            : { processQueryKey: 'k' },
+        );
       }
       json(404, { code: 'notFound', message: url });
     });

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Database } from '../../src/db/client';
-import { PermanentJobError } from '../../src/errors';
-import { getJob } from '../../src/jobs/queue';
-import { type Relay, createRelay } from '../../src/jobs/relay';
-import { type Runner, type RunnerOptions, createRunner } from '../../src/jobs/runner';
-import { type AnyJobDefinition, defineJob } from '../../src/jobs/types';
-import { createTranslator } from '../../src/i18n';
 import { createReplier } from '../../src/chat/replier';
+import type { Database } from '../../src/db/client';
 import type { JobStatus } from '../../src/db/schema';
+import { PermanentJobError } from '../../src/errors';
+import { createTranslator } from '../../src/i18n';
+import { getJob } from '../../src/jobs/queue';
+import { createRelay, type Relay } from '../../src/jobs/relay';
+import { createRunner, type Runner, type RunnerOptions } from '../../src/jobs/runner';
+import { type AnyJobDefinition, defineJob } from '../../src/jobs/types';
 import { testLog } from './deps';
 
 /** Wait (without sleeping blindly) until a job reaches one of `statuses`. */
@@ -77,7 +77,7 @@ export function fixtureJobs() {
         }
         return { done: true };
       },
-      describe: (r, t) => (r.done ? 'slow work done' : ''),
+      describe: (r) => (r.done ? 'slow work done' : ''),
     }),
   };
   return { defs, stats, list: Object.values(defs) as AnyJobDefinition[] };

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import type { Deps } from '../../src/deps';
+import { runScript } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testDeps } from '../helpers/deps';
-import { runScript } from '../helpers/cli';
 
 let tdb: TestDb;
 let deps: Deps;
@@ -74,7 +74,11 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     const body = (await bad.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('bad_args');
     expect(body.error.message).toContain('extra');
-    const notJson = await app.request('/hooks/commands/ping', { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: '{' });
+    const notJson = await app.request('/hooks/commands/ping', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: '{',
+    });
     expect(notJson.status).toBe(400);
   });
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalChat, type LocalChat } from '../../src/chat/local-client';
 import { createApiToken } from '../../src/http/tokens';
 import { enqueue, getJob } from '../../src/jobs/queue';
 import type { RunningServer } from '../../src/server';
+import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { TEST_SECRET, testServer } from '../helpers/deps';
 import { waitForStatus } from '../helpers/jobs';
@@ -65,8 +65,13 @@ describe('jobs through chat', () => {
     expect((await getJob(t.db, id))?.notifiedAt).toBeInstanceOf(Date);
   });
 
-  it('lists my jobs, hides others\' jobs from non-admins, shows everyone\'s to admins', async () => {
-    const mine = await enqueue(t.db, { kind: 'jobs_cleanup', payload: { olderThanDays: 999 }, requestedBy: 'alice', runAt: new Date(Date.now() + 3_600_000) });
+  it("lists my jobs, hides others' jobs from non-admins, shows everyone's to admins", async () => {
+    const mine = await enqueue(t.db, {
+      kind: 'jobs_cleanup',
+      payload: { olderThanDays: 999 },
+      requestedBy: 'alice',
+      runAt: new Date(Date.now() + 3_600_000),
+    });
     const from = alice.replies.length;
     await alice.send('/jobs');
     const list = await alice.waitFor(() => true, 10_000, from);
@@ -84,7 +89,12 @@ describe('jobs through chat', () => {
   });
 
   it('cancels a queued job, retries the cancelled one, and refuses to retry one that succeeded', async () => {
-    const { job } = await enqueue(t.db, { kind: 'jobs_cleanup', payload: { olderThanDays: 999 }, requestedBy: 'alice', runAt: new Date(Date.now() + 3_600_000) });
+    const { job } = await enqueue(t.db, {
+      kind: 'jobs_cleanup',
+      payload: { olderThanDays: 999 },
+      requestedBy: 'alice',
+      runAt: new Date(Date.now() + 3_600_000),
+    });
     let from = alice.replies.length;
     await alice.send(`/cancel ${job.id}`);
     expect((await alice.waitFor(() => true, 10_000, from)).text).toBe(`任务 #${job.id} 已取消。`);
@@ -110,8 +120,14 @@ describe('jobs through chat', () => {
   it('exposes jobs over HTTP with API tokens and in /metrics', async () => {
     const admin = await createApiToken(t.db, 'ops-dashboard', 'admin', 'test');
     const viewer = await createApiToken(t.db, 'viewer', 'viewer', 'test');
-    const { job } = await enqueue(t.db, { kind: 'jobs_cleanup', payload: { olderThanDays: 999 }, requestedBy: 'token:ops-dashboard', runAt: new Date(Date.now() + 3_600_000) });
-    const get = (path: string, token: string, method = 'GET') => fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const { job } = await enqueue(t.db, {
+      kind: 'jobs_cleanup',
+      payload: { olderThanDays: 999 },
+      requestedBy: 'token:ops-dashboard',
+      runAt: new Date(Date.now() + 3_600_000),
+    });
+    const get = (path: string, token: string, method = 'GET') =>
+      fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
     const one = await get(`/api/jobs/${job.id}`, admin);
     expect(one.status).toBe(200);
     expect(await one.json()).toMatchObject({ job: { id: job.id, status: 'queued', kind: 'jobs_cleanup' }, events: [] });

@@ -29,13 +29,16 @@ function startRunner(env: Record<string, string>): Promise<ChildProcess> {
     child.on('exit', (code) => reject(new Error(`runner exited ${code}: ${out}`)));
   });
 }
-const exited = (c: ChildProcess) => (c.exitCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', (code) => r(code))));
+const exited = (c: ChildProcess) =>
+  c.exitCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
 const executions = (jobId: number) =>
   t.db.query<{ worker: string; phase: string }>('select worker, phase from test_executions where job_id = $1 order by id', [jobId]);
 
 beforeAll(async () => {
   t = await createTestDb('postgres');
-  await t.db.query('create table test_executions (id bigserial primary key, job_id bigint not null, worker text not null, phase text not null)');
+  await t.db.query(
+    'create table test_executions (id bigserial primary key, job_id bigint not null, worker text not null, phase text not null)',
+  );
 });
 afterEach(async () => {
   for (const c of children) c.kill('SIGKILL');
@@ -46,10 +49,14 @@ afterAll(async () => t?.drop());
 
 describe('runner processes sharing one database', () => {
   it('two processes drain 5,000 jobs, each run exactly once', async () => {
-    await enqueueMany(t.db, Array.from({ length: 5000 }, (_, i) => ({ kind: 'test_record', payload: { i } })));
+    await enqueueMany(
+      t.db,
+      Array.from({ length: 5000 }, (_, i) => ({ kind: 'test_record', payload: { i } })),
+    );
     const [a, b] = await Promise.all([startRunner({ WORKER: 'A' }), startRunner({ WORKER: 'B' })]);
     await waitUntil(
-      async () => Number((await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where status = 'succeeded'`))[0]?.n) === 5000,
+      async () =>
+        Number((await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where status = 'succeeded'`))[0]?.n) === 5000,
       60_000,
       '5,000 jobs succeeded',
     );

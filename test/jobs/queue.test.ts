@@ -14,7 +14,7 @@ import {
   releaseJobs,
   retryJob,
 } from '../../src/jobs/queue';
-import { DB_KINDS, createTestDb, type TestDb } from '../helpers/db';
+import { createTestDb, DB_KINDS, type TestDb } from '../helpers/db';
 
 describe.each(DB_KINDS)('job queue on %s', (kind) => {
   let t: TestDb;
@@ -51,7 +51,12 @@ describe.each(DB_KINDS)('job queue on %s', (kind) => {
     const c = await enqueue(t.db, { kind: 'k', dedupeKey: 'schedule:1:2026-11-23T10:00' });
     expect(c.created).toBe(true);
     expect(c.job.id).not.toBe(a.job.id);
-    expect(await enqueueMany(t.db, [{ kind: 'k', dedupeKey: 'schedule:1:2026-11-23T10:00' }, { kind: 'k', dedupeKey: 'other' }])).toBe(1);
+    expect(
+      await enqueueMany(t.db, [
+        { kind: 'k', dedupeKey: 'schedule:1:2026-11-23T10:00' },
+        { kind: 'k', dedupeKey: 'other' },
+      ]),
+    ).toBe(1);
   });
 
   it('claims by priority, then oldest first, only jobs that are due, up to n per kind', async () => {
@@ -61,7 +66,15 @@ describe.each(DB_KINDS)('job queue on %s', (kind) => {
     const high2 = await enqueue(t.db, { kind: 'k', priority: 5 });
     await enqueue(t.db, { kind: 'k', priority: 9, runAt: new Date(Date.now() + 60_000) });
     const other = await enqueue(t.db, { kind: 'other' });
-    const claimed = await claimJobs(t.db, 'w', [{ kind: 'k', n: 3 }, { kind: 'other', n: 1 }], 30_000);
+    const claimed = await claimJobs(
+      t.db,
+      'w',
+      [
+        { kind: 'k', n: 3 },
+        { kind: 'other', n: 1 },
+      ],
+      30_000,
+    );
     expect(claimed.filter((j) => j.kind === 'k').map((j) => j.id)).toEqual([high.job.id, high2.job.id, mid.job.id]);
     expect(claimed.filter((j) => j.kind === 'other').map((j) => j.id)).toEqual([other.job.id]);
     const rest = await claimJobs(t.db, 'w', [{ kind: 'k', n: 10 }], 30_000);
@@ -137,7 +150,10 @@ describe.each(DB_KINDS)('job queue on %s', (kind) => {
   it('notifies listeners when jobs are inserted, once per kind per statement', async () => {
     const got: string[] = [];
     const unlisten = await t.db.listen(CHANNEL_NEW, (k) => got.push(k));
-    await enqueueMany(t.db, Array.from({ length: 50 }, (_, i) => ({ kind: i % 2 ? 'a' : 'b' })));
+    await enqueueMany(
+      t.db,
+      Array.from({ length: 50 }, (_, i) => ({ kind: i % 2 ? 'a' : 'b' })),
+    );
     await enqueue(t.db, { kind: 'c' });
     const deadline = Date.now() + 5000;
     while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -154,7 +170,10 @@ describe('job queue on postgres: concurrent claims', () => {
   afterAll(async () => t?.drop());
 
   it('never hands one job to two claimers (SKIP LOCKED)', async () => {
-    await enqueueMany(t.db, Array.from({ length: 2000 }, () => ({ kind: 'k' })));
+    await enqueueMany(
+      t.db,
+      Array.from({ length: 2000 }, () => ({ kind: 'k' })),
+    );
     const seen = new Map<number, string>();
     await Promise.all(
       Array.from({ length: 8 }, async (_, w) => {

@@ -1,8 +1,9 @@
-import { ZodError, z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { type ZodError, z } from 'zod';
 import { PermanentJobError, UserError } from '../../src/errors';
-import { type RetryPolicy, isRetryable, retryDelayMs } from '../../src/jobs/retry';
 import { progressBar, shouldPostProgress } from '../../src/jobs/progress-throttle';
+import { isRetryable, type RetryPolicy } from '../../src/jobs/retry';
+import { backoffDelay } from '../../src/lib/backoff';
 
 const p = (over: Partial<RetryPolicy>): RetryPolicy => ({ backoff: 'fixed', baseMs: 1000, maxMs: 60_000, jitter: 0, ...over });
 
@@ -12,30 +13,30 @@ describe('retry backoff', () => {
     ['linear', [1000, 2000, 3000, 4000]],
     ['exponential', [1000, 2000, 4000, 8000]],
   ] as const)('%s without jitter', (backoff, expected) => {
-    expect([1, 2, 3, 4].map((n) => retryDelayMs(p({ backoff }), n, 0.5))).toEqual(expected);
+    expect([1, 2, 3, 4].map((n) => backoffDelay(p({ backoff }), n, 0.5))).toEqual(expected);
   });
 
   it('caps every policy at maxMs, jitter included', () => {
-    expect(retryDelayMs(p({ backoff: 'exponential', maxMs: 5000 }), 10, 0)).toBe(5000);
-    expect(retryDelayMs(p({ backoff: 'linear', maxMs: 2500 }), 7, 0)).toBe(2500);
-    expect(retryDelayMs(p({ backoff: 'exponential', maxMs: 5000, jitter: 0.5 }), 60, 0)).toBe(5000);
-    expect(retryDelayMs(p({ backoff: 'exponential', baseMs: 1000, maxMs: 30_000 }), 2000, 0.3)).toBe(30_000);
+    expect(backoffDelay(p({ backoff: 'exponential', maxMs: 5000 }), 10, 0)).toBe(5000);
+    expect(backoffDelay(p({ backoff: 'linear', maxMs: 2500 }), 7, 0)).toBe(2500);
+    expect(backoffDelay(p({ backoff: 'exponential', maxMs: 5000, jitter: 0.5 }), 60, 0)).toBe(5000);
+    expect(backoffDelay(p({ backoff: 'exponential', baseMs: 1000, maxMs: 30_000 }), 2000, 0.3)).toBe(30_000);
   });
 
   it('jitters downwards within [d·(1−jitter), d]', () => {
     const policy = p({ backoff: 'exponential', jitter: 0.2 });
-    expect(retryDelayMs(policy, 3, 0)).toBe(4000);
-    expect(retryDelayMs(policy, 3, 0.999999)).toBe(3200);
-    expect(retryDelayMs(policy, 3, 0.5)).toBe(3600);
+    expect(backoffDelay(policy, 3, 0)).toBe(4000);
+    expect(backoffDelay(policy, 3, 0.999999)).toBe(3200);
+    expect(backoffDelay(policy, 3, 0.5)).toBe(3600);
     for (let i = 0; i < 100; i++) {
-      const d = retryDelayMs(policy, 3, Math.random());
+      const d = backoffDelay(policy, 3, Math.random());
       expect(d).toBeGreaterThanOrEqual(3200);
       expect(d).toBeLessThanOrEqual(4000);
     }
   });
 
   it('treats attempt numbers below 1 as the first', () => {
-    expect(retryDelayMs(p({ backoff: 'exponential' }), 0, 0)).toBe(1000);
+    expect(backoffDelay(p({ backoff: 'exponential' }), 0, 0)).toBe(1000);
   });
 });
 

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalChat, type LocalChat } from '../../src/chat/local-client';
 import { cancelJob, enqueue, enqueueMany, getJob, jobEventsOf } from '../../src/jobs/queue';
 import type { Runner } from '../../src/jobs/runner';
-import { DB_KINDS, createTestDb, type TestDb } from '../helpers/db';
+import { createLocalChat, type LocalChat } from '../../tools/local-chat';
+import { createTestDb, DB_KINDS, type TestDb } from '../helpers/db';
 import { waitUntil } from '../helpers/fake-dingtalk';
 import { fixtureJobs, testRelay, testRunner, waitForStatus } from '../helpers/jobs';
 
@@ -23,21 +23,34 @@ describe.each(DB_KINDS)('runner on %s', (kind) => {
     expect(runner?.activeCount() ?? 0, 'a test left handlers running').toBe(0);
     runner = undefined;
   });
-  const replyTo = () => ({ conversationId: 'cid', conversationType: 'group' as const, sessionWebhook: chat.webhookUrl, sessionWebhookExpiresAt: Date.now() + 3_600_000 });
+  const replyTo = () => ({
+    conversationId: 'cid',
+    conversationType: 'group' as const,
+    sessionWebhook: chat.webhookUrl,
+    sessionWebhookExpiresAt: Date.now() + 3_600_000,
+  });
 
-  it('runs queued jobs, woken by NOTIFY, within each kind\'s concurrency', async () => {
+  it("runs queued jobs, woken by NOTIFY, within each kind's concurrency", async () => {
     const f = fixtureJobs();
     runner = testRunner(t.db, f.list);
     await runner.start();
     const { job } = await enqueue(t.db, { kind: 'echo', payload: { v: 'hello' } });
     // Poll interval is 60 s: finishing quickly proves the NOTIFY wake-up.
     expect(await waitForStatus(t.db, job.id, ['succeeded'], 5000)).toMatchObject({ result: { v: 'hello' }, attempts: 1 });
-    await enqueueMany(t.db, Array.from({ length: 12 }, () => ({ kind: 'echo', payload: { ms: 30 } })));
-    await waitUntil(async () => (await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where kind='echo' and status='succeeded'`))[0]?.n === 13, 10_000, 'all echo jobs');
+    await enqueueMany(
+      t.db,
+      Array.from({ length: 12 }, () => ({ kind: 'echo', payload: { ms: 30 } })),
+    );
+    await waitUntil(
+      async () =>
+        (await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where kind='echo' and status='succeeded'`))[0]?.n === 13,
+      10_000,
+      'all echo jobs',
+    );
     expect(f.stats.maxConcurrent).toBe(2);
   });
 
-  it('retries with the kind\'s backoff until it succeeds, logging each failed attempt', async () => {
+  it("retries with the kind's backoff until it succeeds, logging each failed attempt", async () => {
     const f = fixtureJobs();
     runner = testRunner(t.db, f.list);
     await runner.start();
@@ -109,10 +122,14 @@ describe.each(DB_KINDS)('runner on %s', (kind) => {
     runner = testRunner(t.db, f.list);
     await runner.start();
     const { job } = await enqueue(t.db, { kind: 'slow', payload: { ms: 3000, steps: 30 } });
-    const mid = await waitUntil(async () => {
-      const j = await getJob(t.db, job.id);
-      return j && j.progress > 0 && j.progress < 100 ? j : null;
-    }, 5000, 'progress');
+    const mid = await waitUntil(
+      async () => {
+        const j = await getJob(t.db, job.id);
+        return j && j.progress > 0 && j.progress < 100 ? j : null;
+      },
+      5000,
+      'progress',
+    );
     expect(mid.progressText).toMatch(/^\d+\/30$/);
     await cancelJob(t.db, job.id, 'test');
     await waitForStatus(t.db, job.id, ['cancelled']);

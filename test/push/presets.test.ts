@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { rawPresets } from '../../presets';
 import { UserError } from '../../src/errors';
-import { type Preset, getPath, presetSchema } from '../../src/push/preset-schema';
+import { isQueueAllowed } from '../../src/push/prepare';
+import { getPath, type Preset, presetSchema } from '../../src/push/preset-schema';
 import { createPresetRegistry } from '../../src/push/presets';
 import { buildSpec, checkRules, formatTime, numbersPerMessage, parseItems, renderMessage, shanghaiDate } from '../../src/push/render';
-import { isQueueAllowed } from '../../src/push/prepare';
 
 const registry = createPresetRegistry(rawPresets);
 const NOW = Date.UTC(2026, 10, 23, 2, 30, 0); // 2026-11-23 10:30:00 in Shanghai
@@ -42,7 +42,7 @@ function userErrorOf(fn: () => unknown): UserError {
 }
 
 describe('presets', () => {
-  it('ships all ten order types with the order system\'s queues, each valid', () => {
+  it("ships all ten order types with the order system's queues, each valid", () => {
     expect(Object.fromEntries(registry.list.map((p) => [p.type, p.queue]))).toEqual(QUEUES);
     for (const raw of rawPresets) expect(presetSchema.safeParse(raw).success).toBe(true);
   });
@@ -67,7 +67,9 @@ describe('presets', () => {
   it.each(Object.keys(QUEUES))('%s renders a complete message from its required fields and a SKU', (type) => {
     const p = registry.get(type) as Preset;
     const spec = buildSpec(p, { overrides: minimalOverrides(p), items: 'A001*2,B002', count: 3 }, 'zh-CN', NOW);
-    const msgs = [0, 1, 2].map((index) => renderMessage(p, spec, { index, seqStart: 1000, date: shanghaiDate(NOW), nowMs: NOW, jobKey: '7' }));
+    const msgs = [0, 1, 2].map((index) =>
+      renderMessage(p, spec, { index, seqStart: 1000, date: shanghaiDate(NOW), nowMs: NOW, jobKey: '7' }),
+    );
     for (const m of msgs) {
       expect(checkRules(p, m.body)).toEqual([]);
       expect(JSON.stringify(m.body)).not.toMatch(/\{\{\w+\}\}/);
@@ -85,7 +87,9 @@ describe('presets', () => {
     const p = registry.get('order_download') as Preset;
     const spec = buildSpec(p, { overrides: { store: '12', 'buyer.buyerName': '张三' }, items: 'A001*2', count: 1 }, 'zh-CN', NOW);
     const { body } = renderMessage(p, spec, { index: 0, seqStart: 5, date: '20261123', nowMs: NOW, jobKey: 'k' });
-    expect(Object.keys(body)).toEqual(expect.arrayContaining(['platformCode', 'platformOrderNo', 'storeId', 'shopName', 'platformPayTime', 'buyer', 'recipient', 'items']));
+    expect(Object.keys(body)).toEqual(
+      expect.arrayContaining(['platformCode', 'platformOrderNo', 'storeId', 'shopName', 'platformPayTime', 'buyer', 'recipient', 'items']),
+    );
     expect(Object.keys(body.buyer as object)).toEqual(expect.arrayContaining(['buyerId', 'buyerName', 'buyerPhone']));
     expect(Object.keys(body.recipient as object)).toEqual(
       expect.arrayContaining(['recipientName', 'recipientPhone', 'province', 'city', 'district', 'address']),
@@ -95,7 +99,9 @@ describe('presets', () => {
     );
     expect(body).toMatchObject({ storeId: '12', platformOrderNo: 'PO2026112300000005', buyer: { buyerName: '张三' } });
     expect(body.platformPayTime).toBe('2026-11-23 10:25:00'); // five minutes before the push
-    const bad = userErrorOf(() => buildSpec(p, { overrides: { store: '12', paytime: '2026-02-30 10:00:00' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
+    const bad = userErrorOf(() =>
+      buildSpec(p, { overrides: { store: '12', paytime: '2026-02-30 10:00:00' }, items: 'A001', count: 1 }, 'zh-CN', NOW),
+    );
     expect(bad.key).toBe('push.rule.datetime');
     expect(bad.field).toBe('paytime');
     const empty = userErrorOf(() => buildSpec(p, { overrides: { store: '12', paytime: '' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
@@ -121,7 +127,12 @@ describe('rendering', () => {
   });
 
   it('types overrides like the preset default and reuses one generated value in several fields', () => {
-    const spec = buildSpec(refund, { overrides: { store: 12, amount: '9.9', 'buyer.buyerName': '测试{{index}}' }, items: 'A001', count: 2 }, 'zh-CN', NOW);
+    const spec = buildSpec(
+      refund,
+      { overrides: { store: 12, amount: '9.9', 'buyer.buyerName': '测试{{index}}' }, items: 'A001', count: 2 },
+      'zh-CN',
+      NOW,
+    );
     expect(spec.overrides).toEqual({ storeId: '12', refundAmount: 9.9, 'buyer.buyerName': '测试{{index}}' });
     const m = renderMessage(refund, spec, ctx(1)).body as any;
     expect(m.refundAmount).toBe(9.9);
@@ -151,27 +162,38 @@ describe('rendering', () => {
   it('renders the same message again identically (resumed pushes republish, never renumber)', () => {
     const spec = buildSpec(refund, { overrides: { store: '1' }, items: 'A001', count: 5 }, 'zh-CN', NOW);
     expect(renderMessage(refund, spec, ctx(3))).toEqual(renderMessage(refund, spec, ctx(3)));
-    expect((renderMessage(refund, spec, ctx(3)).body as any).buyer.buyerId).not.toBe((renderMessage(refund, spec, ctx(4)).body as any).buyer.buyerId);
+    expect((renderMessage(refund, spec, ctx(3)).body as any).buyer.buyerId).not.toBe(
+      (renderMessage(refund, spec, ctx(4)).body as any).buyer.buyerId,
+    );
   });
 
   it('explains unknown fields, wrong types, bad items and missing required fields', () => {
-    const unknown = userErrorOf(() => buildSpec(refund, { overrides: { store: '1', colour: 'red' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
+    const unknown = userErrorOf(() =>
+      buildSpec(refund, { overrides: { store: '1', colour: 'red' }, items: 'A001', count: 1 }, 'zh-CN', NOW),
+    );
     expect(unknown).toMatchObject({ key: 'push.unknownField', field: 'colour' });
     expect(String(unknown.vars.valid)).toContain('store');
-    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1', amount: 'lots' }, items: 'A001', count: 1 }, 'zh-CN', NOW))).toMatchObject({
+    expect(
+      userErrorOf(() => buildSpec(refund, { overrides: { store: '1', amount: 'lots' }, items: 'A001', count: 1 }, 'zh-CN', NOW)),
+    ).toMatchObject({
       key: 'push.badNumber',
       field: 'refundAmount',
     });
-    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1' }, items: 'A001*zero', count: 1 }, 'zh-CN', NOW)).key).toBe('push.badSku');
+    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1' }, items: 'A001*zero', count: 1 }, 'zh-CN', NOW)).key).toBe(
+      'push.badSku',
+    );
     expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1' }, count: 1 }, 'zh-CN', NOW)).key).toBe('push.missingSku');
     expect(userErrorOf(() => buildSpec(refund, { overrides: {}, items: 'A001', count: 1 }, 'zh-CN', NOW))).toMatchObject({
       key: 'push.rule.required',
       field: 'store',
     });
-    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1', phone: '123' }, items: 'A001', count: 1 }, 'zh-CN', NOW)).key).toBe('push.rule.phone');
-    expect(userErrorOf(() => buildSpec(refund, { overrides: { store: '1', 'items.0.skuCode': 'X' }, items: 'A001', count: 1 }, 'zh-CN', NOW)).key).toBe(
-      'push.unknownField',
-    );
+    expect(
+      userErrorOf(() => buildSpec(refund, { overrides: { store: '1', phone: '123' }, items: 'A001', count: 1 }, 'zh-CN', NOW)).key,
+    ).toBe('push.rule.phone');
+    expect(
+      userErrorOf(() => buildSpec(refund, { overrides: { store: '1', 'items.0.skuCode': 'X' }, items: 'A001', count: 1 }, 'zh-CN', NOW))
+        .key,
+    ).toBe('push.unknownField');
   });
 
   it('formats times on the Shanghai clock', () => {

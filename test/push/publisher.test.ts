@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueMismatchError, QueueMissingError, UnroutableError, createPublisher } from '../../src/push/publisher';
+import { createPublisher, QueueMismatchError, QueueMissingError, UnroutableError } from '../../src/push/publisher';
 import { AMQP_URL, collect, connectBroker, dropQueue, uniqueQueue } from '../helpers/amqp';
 import { testLog } from '../helpers/deps';
 
@@ -8,7 +8,12 @@ import { testLog } from '../helpers/deps';
 let broker: { conn: ChannelModel; ch: Channel };
 const publisher = createPublisher({ url: AMQP_URL, appId: 'test', log: testLog, connectTimeoutMs: 5000 });
 const queues: string[] = [];
-const msg = (i: number) => ({ content: Buffer.from(JSON.stringify({ i })), messageId: `m-${i}`, type: 't', headers: { 'x-pushed-by': 'test' } });
+const msg = (i: number) => ({
+  content: Buffer.from(JSON.stringify({ i })),
+  messageId: `m-${i}`,
+  type: 't',
+  headers: { 'x-pushed-by': 'test' },
+});
 
 beforeAll(async () => {
   broker = await connectBroker();

@@ -1,9 +1,9 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalChat, type LocalChat } from '../../src/chat/local-client';
 import { createApiToken } from '../../src/http/tokens';
 import { getJob } from '../../src/jobs/queue';
 import type { RunningServer } from '../../src/server';
+import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { AMQP_URL, collect, connectBroker, dropQueue, uniqueQueue } from '../helpers/amqp';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { TEST_SECRET, testServer } from '../helpers/deps';
@@ -115,7 +115,10 @@ describe('/push through the chat callback', () => {
     const numbers = new Set(c.bodies().map((b) => b.refundNo));
     expect(numbers.size).toBe(1000);
     expect(new Set(c.messages.map((m) => m.properties.messageId)).size).toBe(1000);
-    const [run] = await t.db.query<{ confirmed: number; republished: number }>('select confirmed, republished from push_runs where job_id = $1', [id]);
+    const [run] = await t.db.query<{ confirmed: number; republished: number }>(
+      'select confirmed, republished from push_runs where job_id = $1',
+      [id],
+    );
     expect(run).toEqual({ confirmed: 1000, republished: 0 });
     const progress = chat.replies.slice(from).filter((r) => r.text.includes(`任务 #${id}`) && r.text.includes('已确认'));
     expect(progress.length).toBeGreaterThan(0);
@@ -137,7 +140,10 @@ describe('/push through the chat callback', () => {
     ];
     for (const [text, expected] of cases) expect(await say(chat, text), text).toMatch(expected);
     expect(await queueDepth(queue)).toBeNull(); // never even declared
-    const [{ n }] = (await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where kind = 'order_push' and payload->'spec'->>'queue' = $1`, [queue])) as [{ n: number }];
+    const [{ n }] = (await t.db.query<{ n: number }>(
+      `select count(*)::int as n from jobs where kind = 'order_push' and payload->'spec'->>'queue' = $1`,
+      [queue],
+    )) as [{ n: number }];
     expect(n).toBe(0);
   });
 
@@ -167,7 +173,9 @@ describe('/push through the chat callback', () => {
 
   it('saves, lists, shows, uses and removes templates; only owners and admins change them', async () => {
     const queue = q('tpl');
-    expect(await say(chat, `/template save daily-refund refund store=12 sku=A001*2 count=3 queue=${queue}`)).toContain('已保存模板 @daily-refund');
+    expect(await say(chat, `/template save daily-refund refund store=12 sku=A001*2 count=3 queue=${queue}`)).toContain(
+      '已保存模板 @daily-refund',
+    );
     expect(await say(chat, '/template save bad refund colour=red')).toContain('没有字段“colour”');
     expect(await say(chat, '/template list')).toContain('@daily-refund');
     expect(await say(chat, '/template show daily-refund')).toContain(`/push refund store=12 sku=A001*2 count=3 queue=${queue}`);
@@ -208,7 +216,11 @@ describe('/push through the chat callback', () => {
     const token = await createApiToken(t.db, 'ci', 'operator', 'test');
     const viewer = await createApiToken(t.db, 'viewer', 'viewer', 'test');
     const post = (body: unknown, auth = token, type = 'refund') =>
-      fetch(`${server.url}/hooks/push/${type}`, { method: 'POST', headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${server.url}/hooks/push/${type}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const res = await post({ overrides: { store: 12, 'buyer.buyerName': '接口' }, items: [{ sku: 'A001', quantity: 2 }], count: 3, queue });
     expect(res.status).toBe(202);
     const accepted = (await res.json()) as { jobId: number; statusUrl: string };

@@ -1,8 +1,8 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalChat, type LocalChat } from '../../src/chat/local-client';
 import { getJob } from '../../src/jobs/queue';
 import type { RunningServer } from '../../src/server';
+import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { collect, connectBroker, dropQueue, startTcpProxy, uniqueQueue } from '../helpers/amqp';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { TEST_SECRET, testServer } from '../helpers/deps';
@@ -36,7 +36,10 @@ afterAll(async () => {
 describe('a push that loses its broker connection', () => {
   it('reconnects, finishes, and the consumer gets all 20,000 distinct orders', async ({ annotate }) => {
     await broker.ch.assertQueue(`${queue}_dlq`, { durable: true });
-    await broker.ch.assertQueue(queue, { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}_dlq` } });
+    await broker.ch.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}_dlq` },
+    });
     const consumer = await collect(broker.ch, queue);
     const from = chat.replies.length;
     await chat.send(`/push refund store=12 sku=A001*2,B002 count=20000 queue=${queue}`);
@@ -45,10 +48,14 @@ describe('a push that loses its broker connection', () => {
 
     // Cut the connection twice while the push is under way.
     for (const mark of [4000, 12000]) {
-      await waitUntil(async () => {
-        const [r] = await t.db.query<{ confirmed: number }>('select confirmed from push_runs where job_id = $1', [id]);
-        return Number(r?.confirmed ?? 0) >= mark;
-      }, 30_000, `${mark} confirmed`);
+      await waitUntil(
+        async () => {
+          const [r] = await t.db.query<{ confirmed: number }>('select confirmed from push_runs where job_id = $1', [id]);
+          return Number(r?.confirmed ?? 0) >= mark;
+        },
+        30_000,
+        `${mark} confirmed`,
+      );
       proxy.cut();
     }
     const job = await waitForStatus(t.db, id, ['succeeded', 'failed'], 60_000);

@@ -1,12 +1,12 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Deps } from '../../src/deps';
 import { getJob } from '../../src/jobs/queue';
 import { createRunner } from '../../src/jobs/runner';
 import { reserveNumbers } from '../../src/push/order-numbers';
 import { queueArguments } from '../../src/push/publisher';
-import { submitPush, validatePush } from '../../src/push/submit-push';
 import { compileRenderer, shanghaiDate } from '../../src/push/render';
-import type { Deps } from '../../src/deps';
+import { submitPush, validatePush } from '../../src/push/submit-push';
 import { AMQP_URL, collect, connectBroker, dropQueue, uniqueQueue } from '../helpers/amqp';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testDeps, testLog } from '../helpers/deps';
@@ -46,7 +46,14 @@ describe('a retried push', () => {
     await broker.ch.assertQueue(`${queue}_dlq`, { durable: true });
     await broker.ch.assertQueue(queue, { durable: true, arguments: queueArguments(queue) });
     const c = await collect(broker.ch, queue);
-    const runner = createRunner({ db: t.db, log: testLog, definitions: [...deps.jobDefinitions], concurrency: 2, leaseMs: 30_000, pollIntervalMs: 200 });
+    const runner = createRunner({
+      db: t.db,
+      log: testLog,
+      definitions: [...deps.jobDefinitions],
+      concurrency: 2,
+      leaseMs: 30_000,
+      pollIntervalMs: 200,
+    });
     await runner.start();
     try {
       const done = await waitForStatus(t.db, job.id, ['succeeded', 'failed'], 30_000);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { computeSign } from './sign';
+import { computeSign } from '../src/chat/sign';
 
 /** A message the bot posted to our local sessionWebhook. */
 export interface ReceivedReply {

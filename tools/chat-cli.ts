@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { resolveCallbackSecret } from './chat/callback-secret';
-import { createLocalChat } from './chat/local-client';
-import { ConfigError, loadConfig } from './config';
+import { resolveCallbackSecret } from '../src/chat/callback-secret';
+import { type Config, ConfigError, loadConfig } from '../src/config';
+import { createLocalChat } from './local-chat';
 
 // `npm run chat -- "/help"`: talk to the running bot as DingTalk would (signed callback in,
 // replies on a local sessionWebhook). No argument: an interactive prompt.
@@ -24,7 +24,7 @@ if (values.help) {
   );
   process.exit(0);
 }
-let config;
+let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (err) {

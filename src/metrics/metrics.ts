@@ -60,7 +60,8 @@ export function createMetrics(prefix = 'chatops_'): Metrics {
     sections.push(async () => {
       const lines = [`# HELP ${prefix}${name} ${help}`, `# TYPE ${prefix}${name} histogram`];
       for (const s of series.values()) {
-        buckets.forEach((b, i) => lines.push(`${prefix}${name}_bucket${renderLabels({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+        for (const [i, b] of buckets.entries())
+          lines.push(`${prefix}${name}_bucket${renderLabels({ ...s.labels, le: String(b) })} ${s.counts[i]}`);
         lines.push(`${prefix}${name}_bucket${renderLabels({ ...s.labels, le: '+Inf' })} ${s.count}`);
         lines.push(`${prefix}${name}_sum${renderLabels(s.labels)} ${s.sum}`);
         lines.push(`${prefix}${name}_count${renderLabels(s.labels)} ${s.count}`);
@@ -75,9 +76,7 @@ export function createMetrics(prefix = 'chatops_'): Metrics {
           s = { labels, counts: buckets.map(() => 0), sum: 0, count: 0 };
           series.set(k, s);
         }
-        buckets.forEach((b, i) => {
-          if (value <= b) (s as { counts: number[] }).counts[i]! += 1;
-        });
+        for (const [i, b] of buckets.entries()) if (value <= b) s.counts[i] = (s.counts[i] ?? 0) + 1;
         s.sum += value;
         s.count += 1;
       },
