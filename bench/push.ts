@@ -7,7 +7,7 @@ import { rawPresets } from '../presets';
 import { loadConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { migrateDb } from '../src/db/migrate';
-import { getJob } from '../src/jobs/queue';
+import { getJob } from '../src/jobs/reads';
 import { createPresetRegistry } from '../src/push/presets';
 import { queueArguments } from '../src/push/publisher';
 import { buildSpec, renderMessage, shanghaiDate } from '../src/push/render';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { cancelJob } from '../src/jobs/queue';
+import { cancelJob } from '../src/jobs/admin';
 import { loadJobFor } from './job-access';
 
 export default defineCommand({

@@ -1,6 +1,6 @@
 import type { Caller, CommandContext } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
-import { getJob } from '../src/jobs/queue';
+import { getJob } from '../src/jobs/reads';
 import type { Job } from '../src/jobs/types';
 
 /** Whether a caller may see or act on a job: their own, or any for admins. */

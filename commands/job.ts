@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { jobEventsOf } from '../src/jobs/queue';
+import { jobEventsOf } from '../src/jobs/reads';
 import { renderJobDetail } from '../src/jobs/render';
 import { loadJobFor } from './job-access';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
 import { JOB_STATUSES } from '../src/db/schema';
-import { listJobs } from '../src/jobs/queue';
+import { listJobs } from '../src/jobs/reads';
 import { renderJobLine } from '../src/jobs/render';
 
 export default defineCommand({

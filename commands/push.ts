@@ -3,7 +3,7 @@ import { boolArg, example, intArg } from '../src/chat/args';
 import { type CommandContext, defineCommand, defineSubcommand } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
 import type { MessageKey } from '../src/i18n';
-import { getJob } from '../src/jobs/queue';
+import { getJob } from '../src/jobs/reads';
 import { formatTime, STATUS_ICON } from '../src/jobs/render';
 import { pushHistory } from '../src/push/history';
 import { findPreset } from '../src/push/prepare';

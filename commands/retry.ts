@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { retryJob } from '../src/jobs/queue';
+import { retryJob } from '../src/jobs/admin';
 import { loadJobFor } from './job-access';
 
 export default defineCommand({

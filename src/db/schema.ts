@@ -102,6 +102,10 @@ export const jobs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     attemptStartedAt: timestamp('attempt_started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Time spent running, summed over the attempts that ended (idle time between attempts excluded). */
+    runMs: bigint('run_ms', { mode: 'number' }).notNull().default(0),
+    /** What chat may say about `error` (a catalog code, or the log reference of an unknown error); see src/jobs/job-error.ts. */
+    errorInfo: jsonb('error_info'),
     // Final chat message: delivered at, tries so far, next try (null = nothing left to deliver).
     notifiedAt: timestamp('notified_at', { withTimezone: true }),
     notifyAttempts: integer('notify_attempts').notNull().default(0),

@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../db/schema';
 import type { Deps } from '../deps';
-import { cancelJob, getJob, jobEventsOf, listJobs, retryJob } from '../jobs/queue';
+import { cancelJob, retryJob } from '../jobs/admin';
+import { getJob, jobEventsOf, listJobs } from '../jobs/reads';
 import type { Job } from '../jobs/types';
 import { type AuthVars, callerOf, ensureRole, requireToken } from './auth';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/http/tokens';
-import { enqueue, getJob } from '../../src/jobs/queue';
+import { enqueue } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import type { RunningServer } from '../../src/server';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { enqueue, enqueueMany, getJob } from '../../src/jobs/queue';
+import { enqueue, enqueueMany } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import { NODE_ARGS, ROOT } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { waitUntil } from '../helpers/fake-dingtalk';

@@ -1,20 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CHANNEL_NEW,
-  cancelJob,
-  claimJobs,
-  completeJobs,
-  enqueue,
-  enqueueMany,
-  failJob,
-  getJob,
-  heartbeat,
-  jobEventsOf,
-  reapExpired,
-  releaseJobs,
-  retryJob,
-} from '../../src/jobs/queue';
+import { cancelJob, retryJob } from '../../src/jobs/admin';
+import { CHANNEL_NEW, enqueue, enqueueMany, failJob, heartbeat, reapExpired, releaseJobs } from '../../src/jobs/queue';
+import { getJob, jobEventsOf } from '../../src/jobs/reads';
 import { createTestDb, DB_KINDS, type TestDb } from '../helpers/db';
+import { claimJobs, completeJobs } from '../helpers/jobs';
 
 describe.each(DB_KINDS)('job queue on %s', (kind) => {
   let t: TestDb;
