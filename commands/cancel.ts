@@ -13,7 +13,7 @@ export default defineCommand({
   examples: ['/cancel 42'],
   async run(ctx, { id }) {
     const { t } = ctx;
-    await loadJobFor(ctx, id);
+    await loadJobFor(ctx, id, 'act');
     const r = await cancelJob(ctx.deps.db, id, ctx.caller.key);
     if (!r) throw new Error(`job ${id} vanished`);
     if (r.before === 'queued') ctx.reply.text(t('cancel.done', { id }));

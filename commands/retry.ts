@@ -13,7 +13,7 @@ export default defineCommand({
   examples: ['/retry 42'],
   async run(ctx, { id }) {
     const { t } = ctx;
-    await loadJobFor(ctx, id);
+    await loadJobFor(ctx, id, 'act');
     const r = await retryJob(ctx.deps.db, id, ctx.caller.key);
     if (!r.ok) {
       ctx.reply.text(t('retry.notRetryable', { id, status: r.status ? t(`job.status.${r.status}`) : '-' }));

@@ -3,6 +3,7 @@ import type { zhJobs } from '../zh-CN/jobs';
 /** English chat text (LOCALE=en) for the job loop: statuses, progress, final messages, /jobs, /job, /cancel, /retry, /stats, /cleanup. Same keys as the zh-CN part. */
 export const enJobs: { readonly [K in keyof typeof zhJobs]: string } = {
   'job.notFound': 'No job #{id} (or it is not yours). Send /jobs to see your jobs.',
+  'job.notYours': 'Job #{id} is not yours: only whoever started it, or an admin, can cancel or retry it.',
   'job.status.queued': 'queued',
   'job.status.running': 'running',
   'job.status.succeeded': 'succeeded',
@@ -55,6 +56,7 @@ export const enJobs: { readonly [K in keyof typeof zhJobs]: string } = {
   'jobs.title': 'Jobs ({scope})',
   'jobs.scope.mine': 'mine',
   'jobs.scope.all': 'everyone',
+  'jobs.scope.mineAndGroup': "mine and this group's",
   'jobs.none': 'No matching jobs.',
   'jobs.footer': 'Send /job <id> for details.',
   'cancel.done': 'Job #{id} cancelled.',
@@ -63,9 +65,10 @@ export const enJobs: { readonly [K in keyof typeof zhJobs]: string } = {
   'retry.notRetryable': 'Job #{id} is {status}; only failed or cancelled jobs can be retried.',
   'retry.done': 'Job #{id} is queued again (attempt {attempt}); you will be told when it finishes.',
   'stats.title': 'Jobs in the last {hours} h',
+  'stats.titleVisible': 'Jobs you can see, last {hours} h',
   'stats.none': 'No job finished in that time.',
   'stats.line':
-    '- {kind}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled, success rate {rate}, avg {avg} s, p95 {p95} s, {perMinute}/min',
+    '- {kind}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled, success rate {rate}, avg run time {avg} s, p95 {p95} s (avg wall time {wall} s), {perMinute}/min',
   'cleanup.queued': 'Cleaning up jobs and records that finished more than {days} days ago (job #{id}); you will be told when done.',
   'cleanup.alreadyQueued': 'Clean-up job #{id} is already running.',
 

@@ -2,6 +2,7 @@
 export const zhJobs = {
   // jobs
   'job.notFound': '没有找到任务 #{id}（或它不是你发起的）。发送 /jobs 查看你的任务。',
+  'job.notYours': '任务 #{id} 不是你发起的：只有发起人或管理员可以取消或重试它。',
   'job.status.queued': '排队中',
   'job.status.running': '运行中',
   'job.status.succeeded': '已完成',
@@ -53,6 +54,7 @@ export const zhJobs = {
   'jobs.title': '任务列表（{scope}）',
   'jobs.scope.mine': '我的',
   'jobs.scope.all': '所有人',
+  'jobs.scope.mineAndGroup': '我的和本群的',
   'jobs.none': '没有符合条件的任务。',
   'jobs.footer': '发送 /job <编号> 查看详情。',
   'cancel.done': '任务 #{id} 已取消。',
@@ -61,9 +63,10 @@ export const zhJobs = {
   'retry.notRetryable': '任务 #{id} 当前是“{status}”，只有失败或已取消的任务可以重试。',
   'retry.done': '任务 #{id} 已重新排队（第 {attempt} 次尝试），完成后通知你。',
   'stats.title': '最近 {hours} 小时的任务统计',
+  'stats.titleVisible': '最近 {hours} 小时你可见的任务统计',
   'stats.none': '这段时间没有结束的任务。',
   'stats.line':
-    '- {kind}：成功 {succeeded}，失败 {failed}，取消 {cancelled}，成功率 {rate}，平均 {avg} 秒，p95 {p95} 秒，每分钟 {perMinute} 个',
+    '- {kind}：成功 {succeeded}，失败 {failed}，取消 {cancelled}，成功率 {rate}，平均运行 {avg} 秒，p95 {p95} 秒（平均总耗时 {wall} 秒），每分钟 {perMinute} 个',
   'cleanup.queued': '已开始清理 {days} 天前结束的任务和记录（任务 #{id}），完成后通知你。',
   'cleanup.alreadyQueued': '清理任务 #{id} 已在进行中。',
 
