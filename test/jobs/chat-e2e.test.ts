@@ -100,6 +100,13 @@ describe('jobs through chat', () => {
     await alice.send(`/cancel ${job.id}`);
     expect((await alice.waitFor(() => true, 10_000, from)).text).toBe(`任务 #${job.id} 已取消。`);
     expect(await getJob(t.db, job.id)).toMatchObject({ status: 'cancelled' });
+    // /job in Chinese: no English fragments (it used to say "错误: cancelled", "cancelled: cancelled").
+    from = alice.replies.length;
+    await alice.send(`/job ${job.id}`);
+    const detail = (await alice.waitFor(() => true, 10_000, from)).text;
+    expect(detail).toContain('状态: 已取消');
+    expect(detail).toContain('alice 请求取消');
+    expect(detail).not.toMatch(/cancelled|cancel_requested/);
     from = alice.replies.length;
     await alice.send(`/retry ${job.id}`);
     expect((await alice.waitFor(() => true, 10_000, from)).text).toContain('已重新排队');
