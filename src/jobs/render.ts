@@ -29,12 +29,12 @@ export function formatTime(d: Date | null | undefined, timeZone = 'Asia/Shanghai
  * How long a job ran: its run time summed over attempts (idle time between attempts and waiting
  * in the queue excluded), or '-' before any attempt ended.
  */
-export function runTime(job: Pick<Job, 'runMs' | 'attempts'>, t: Translator): string {
+function runTime(job: Pick<Job, 'runMs' | 'attempts'>, t: Translator): string {
   return job.attempts > 0 ? formatDuration(job.runMs, t) : '-';
 }
 
 /** A job's error as chat may show it: a catalog message, or a reference the admin finds in the log. */
-export function errorText(job: Pick<Job, 'id' | 'error' | 'errorInfo'>, t: Translator): string {
+function errorText(job: Pick<Job, 'id' | 'error' | 'errorInfo'>, t: Translator): string {
   return describeJobError(job.errorInfo, t, job.id);
 }
 
@@ -75,7 +75,7 @@ export function renderJobLine(job: Job, t: Translator): string {
 }
 
 /** One event of a job's log in the chat language (never its raw message). */
-export function renderEvent(e: Pick<JobEvent, 'type' | 'data'>, jobId: number, t: Translator): string {
+function renderEvent(e: Pick<JobEvent, 'type' | 'data'>, jobId: number, t: Translator): string {
   const key = `job.event.${e.type}`;
   if (!hasMessage(key)) return e.type;
   const d = (e.data && typeof e.data === 'object' ? e.data : {}) as Record<string, unknown>;

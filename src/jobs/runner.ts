@@ -11,8 +11,6 @@ import type { Relay } from './relay';
 import { startRunnerTimers } from './runner-timers';
 import type { AnyJobDefinition } from './types';
 
-export { JobCancelledError, JobTimeoutError, LeaseLostError, ShutdownError } from './job-error';
-
 export interface RunnerOptions {
   db: Database;
   log: Logger;
