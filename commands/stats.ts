@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
 import { visibilityFilter } from '../src/jobs/access';
-import { kindLabel } from '../src/jobs/render';
+import { formatDuration, kindLabel } from '../src/jobs/render';
 import { jobStats } from '../src/jobs/stats';
 import { viewerOf } from './job-access';
 
@@ -22,6 +22,7 @@ export default defineCommand({
       return;
     }
     const fmt = (v: number | null, digits = 1) => (v === null ? '-' : v.toFixed(digits));
+    const secs = (v: number | null) => (v === null ? '-' : formatDuration(v * 1000, t));
     const lines = rows.map((r) =>
       t('stats.line', {
         kind: kindLabel(t, r.kind),
@@ -29,9 +30,9 @@ export default defineCommand({
         failed: r.failed,
         cancelled: r.cancelled,
         rate: r.successRate === null ? '-' : `${(r.successRate * 100).toFixed(1)}%`,
-        avg: fmt(r.avgSeconds),
-        p95: fmt(r.p95Seconds),
-        wall: fmt(r.avgWallSeconds),
+        avg: secs(r.avgSeconds),
+        p95: secs(r.p95Seconds),
+        wall: secs(r.avgWallSeconds),
         perMinute: fmt(r.perMinute, 2),
       }),
     );

@@ -122,7 +122,7 @@ describe('jobs through chat', () => {
     await alice.send('/stats hours=1');
     const stats = await alice.waitFor(() => true, 10_000, from);
     expect(stats.text).toMatch(/清理过期数据：成功 \d+，失败 0/);
-    expect(stats.text).toMatch(/p95 [\d.]+ 秒/);
+    expect(stats.text).toMatch(/平均运行 [\d.]+ (毫秒|秒)，p95 [\d.]+ (毫秒|秒)（平均总耗时 /);
   });
 
   it('exposes jobs over HTTP with API tokens and in /metrics', async () => {

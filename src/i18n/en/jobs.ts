@@ -68,7 +68,7 @@ export const enJobs: { readonly [K in keyof typeof zhJobs]: string } = {
   'stats.titleVisible': 'Jobs you can see, last {hours} h',
   'stats.none': 'No job finished in that time.',
   'stats.line':
-    '- {kind}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled, success rate {rate}, avg run time {avg} s, p95 {p95} s (avg wall time {wall} s), {perMinute}/min',
+    '- {kind}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled, success rate {rate}, avg run time {avg}, p95 {p95} (avg wall time {wall}), {perMinute}/min',
   'cleanup.queued': 'Cleaning up jobs and records that finished more than {days} days ago (job #{id}); you will be told when done.',
   'cleanup.alreadyQueued': 'Clean-up job #{id} is already running.',
 

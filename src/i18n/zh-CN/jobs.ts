@@ -66,7 +66,7 @@ export const zhJobs = {
   'stats.titleVisible': '最近 {hours} 小时你可见的任务统计',
   'stats.none': '这段时间没有结束的任务。',
   'stats.line':
-    '- {kind}：成功 {succeeded}，失败 {failed}，取消 {cancelled}，成功率 {rate}，平均运行 {avg} 秒，p95 {p95} 秒（平均总耗时 {wall} 秒），每分钟 {perMinute} 个',
+    '- {kind}：成功 {succeeded}，失败 {failed}，取消 {cancelled}，成功率 {rate}，平均运行 {avg}，p95 {p95}（平均总耗时 {wall}），每分钟 {perMinute} 个',
   'cleanup.queued': '已开始清理 {days} 天前结束的任务和记录（任务 #{id}），完成后通知你。',
   'cleanup.alreadyQueued': '清理任务 #{id} 已在进行中。',
 
