@@ -2,8 +2,9 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors';
 import { createTranslator } from '../../src/i18n';
-import { describeJobError } from '../../src/jobs/job-error';
+import { classifyJobError, describeJobError, JobCancelledError, JobTimeoutError } from '../../src/jobs/job-error';
 import { enqueue } from '../../src/jobs/queue';
 import { getJob, jobEventsOf } from '../../src/jobs/reads';
 import { renderJobDetail } from '../../src/jobs/render';
@@ -52,6 +53,21 @@ const replyTo = () => ({
 });
 
 describe('job failures in chat', () => {
+  it.each([
+    ['a cancel', new Error('AbortError'), new JobCancelledError('c'), { code: 'cancelled' }],
+    ['a hard timeout', new Error('aborted'), new JobTimeoutError(1500), { code: 'timeout', ms: 1500 }],
+    [
+      'an error with a catalog key',
+      new UserError('bad_args', 'jobs.none', { n: 1 }),
+      undefined,
+      { code: 'catalog', key: 'jobs.none', vars: { n: 1 } },
+    ],
+    ['a key the catalog lacks', Object.assign(new Error('x'), { key: 'no.such.key' }), undefined, { code: 'unknown', ref: 'r1' }],
+    ['anything else', new Error('ECONNREFUSED 10.0.0.5:5432'), undefined, { code: 'unknown', ref: 'r1' }],
+  ])('classifies %s', (_what, err, reason, info) => {
+    expect(classifyJobError(err, reason, 'r1')).toEqual(info);
+  });
+
   it('shows an unknown error as a reference the log carries with the raw text, in retry notices, the final message and /job', async () => {
     const f = fixtureJobs();
     runner = testRunner(t.db, f.list, { log, relay: testRelay(t.db, f.list) });
