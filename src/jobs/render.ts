@@ -34,7 +34,7 @@ function runTime(job: Pick<Job, 'runMs' | 'attempts'>, t: Translator): string {
 }
 
 /** A job's error as chat may show it: a catalog message, or a reference the admin finds in the log. */
-function errorText(job: Pick<Job, 'id' | 'error' | 'errorInfo'>, t: Translator): string {
+function errorText(job: Pick<Job, 'id' | 'errorInfo'>, t: Translator): string {
   return describeJobError(job.errorInfo, t, job.id);
 }
 
