@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors';
+import { errorMessage, PermanentJobError } from '../errors';
 import { hasMessage, type Translator, type Vars } from '../i18n';
 
 /** Why a job's signal aborted: a cancel request. */
@@ -31,12 +31,14 @@ export type JobErrorInfo =
   | { code: 'timeout'; ms: number }
   | { code: 'worker_lost' }
   | { code: 'catalog'; key: string; vars?: Vars }
+  /** A PermanentJobError's message: written by the handler for the user (from the catalog). */
+  | { code: 'message'; text: string }
   | { code: 'unknown'; ref: string };
 
 /**
  * Classify a failed attempt: the abort reason wins (cancel, timeout); an error that carries a
- * catalog key (`UserError` and any error with `key`/`vars`) keeps it; anything else is unknown and
- * gets `ref`. Pure.
+ * catalog key (`UserError` and any error with `key`/`vars`) keeps it; a `PermanentJobError`'s
+ * message was written for the user and is shown; anything else is unknown and gets `ref`. Pure.
  */
 export function classifyJobError(err: unknown, reason: Error | undefined, ref: string): JobErrorInfo {
   if (reason instanceof JobCancelledError || err instanceof JobCancelledError) return { code: 'cancelled' };
@@ -46,6 +48,7 @@ export function classifyJobError(err: unknown, reason: Error | undefined, ref: s
   if (keyed && typeof keyed === 'object' && typeof keyed.key === 'string' && hasMessage(keyed.key)) {
     return { code: 'catalog', key: keyed.key, vars: (keyed.vars ?? {}) as Vars };
   }
+  if (err instanceof PermanentJobError) return { code: 'message', text: err.message.slice(0, 800) };
   return { code: 'unknown', ref };
 }
 
@@ -85,6 +88,8 @@ export function describeJobError(info: JobErrorInfo | null, t: Translator, fallb
       return t('job.error.workerLost');
     case 'catalog':
       return hasMessage(info.key) ? t(info.key, info.vars) : t('job.error.noRef', { id: fallbackId });
+    case 'message':
+      return info.text;
     case 'unknown':
       return t('job.error.unknown', { ref: info.ref });
     default:

@@ -69,7 +69,8 @@ export interface JobDefinition<P = unknown, R = unknown> {
   kind: string;
   /**
    * The handler. A failure chat should name in words throws an error carrying a catalog `key` and
-   * `vars` (as `UserError` does); any other error is shown in chat only as a log reference.
+   * `vars` (as `UserError` does), or a `PermanentJobError` whose message is catalog text; any other
+   * error is shown in chat only as a log reference.
    */
   run(payload: P, helpers: JobHelpers): Promise<R>;
   /** Jobs of this kind running at once in one runner (default: the runner's). */

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors';
+import { PermanentJobError, UserError } from '../../src/errors';
 import { createTranslator } from '../../src/i18n';
 import { classifyJobError, describeJobError, JobCancelledError, JobTimeoutError } from '../../src/jobs/job-error';
 import { enqueue } from '../../src/jobs/queue';
@@ -61,6 +61,12 @@ describe('job failures in chat', () => {
       new UserError('bad_args', 'jobs.none', { n: 1 }),
       undefined,
       { code: 'catalog', key: 'jobs.none', vars: { n: 1 } },
+    ],
+    [
+      'a permanent error (its message is written for the user)',
+      new PermanentJobError('队列 q 不存在'),
+      undefined,
+      { code: 'message', text: '队列 q 不存在' },
     ],
     ['a key the catalog lacks', Object.assign(new Error('x'), { key: 'no.such.key' }), undefined, { code: 'unknown', ref: 'r1' }],
     ['anything else', new Error('ECONNREFUSED 10.0.0.5:5432'), undefined, { code: 'unknown', ref: 'r1' }],
