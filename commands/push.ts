@@ -3,6 +3,7 @@ import { boolArg, example, intArg } from '../src/chat/args';
 import { type CommandContext, defineCommand, defineSubcommand } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
 import type { MessageKey } from '../src/i18n';
+import { canAct, canView, type Viewer, visibilityFilter } from '../src/jobs/access';
 import { getJob } from '../src/jobs/queue';
 import { formatTime, STATUS_ICON } from '../src/jobs/render';
 import { pushHistory } from '../src/push/history';
@@ -17,6 +18,11 @@ function asText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+/** Who is asking, for the job visibility rule (src/jobs/access.ts). */
+function viewerOf(ctx: CommandContext): Viewer {
+  return { caller: ctx.caller, conversationId: ctx.conversation?.id };
+}
+
 const history = defineSubcommand({
   name: 'history',
   aliases: ['历史', 'h'],
@@ -27,7 +33,11 @@ const history = defineSubcommand({
   examples: ['/push history', '/push history 20', '/push history mine'],
   async run(ctx, { n, mine }) {
     const { t, deps } = ctx;
-    const rows = await pushHistory(deps.db, { limit: n, requestedBy: mine ? ctx.caller.key : undefined });
+    const rows = await pushHistory(deps.db, {
+      limit: n,
+      visible: visibilityFilter(viewerOf(ctx)),
+      requestedBy: mine ? ctx.caller.key : undefined,
+    });
     const title = t('push.history.title');
     if (rows.length === 0) {
       ctx.reply.text(t('push.history.none'));
@@ -62,7 +72,12 @@ const replay = defineSubcommand({
   async run(ctx, { id }) {
     const { t, deps } = ctx;
     const old = await getJob(deps.db, id);
-    if (!old || old.kind !== PUSH_KIND) throw new UserError('not_found', 'push.replayNotFound', { id }, 'id');
+    // A push the caller may not see reads as "not found" (ids of others' work are not revealed);
+    // one they may see but did not start (a group's push) needs its owner or an admin to replay.
+    if (!old || old.kind !== PUSH_KIND || !canView(viewerOf(ctx), old)) {
+      throw new UserError('not_found', 'push.replayNotFound', { id }, 'id');
+    }
+    if (!canAct(ctx.caller, old)) throw new UserError('forbidden', 'push.replayNotOwner', { id, owner: old.requestedBy ?? '-' }, 'id');
     const { spec } = old.payload as PushPayload;
     // Validate again: the preset, limits or allow-list may have changed since.
     const { preset, spec: fresh } = validatePush(deps, {

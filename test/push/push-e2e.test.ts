@@ -14,6 +14,9 @@ let t: TestDb;
 let server: RunningServer;
 let chat: LocalChat;
 let bob: LocalChat;
+let carol: LocalChat;
+let boss: LocalChat;
+let viewer: LocalChat;
 let broker: { conn: ChannelModel; ch: Channel };
 const queues: string[] = [];
 
@@ -45,14 +48,28 @@ async function queueDepth(name: string): Promise<number | null> {
 beforeAll(async () => {
   t = await createTestDb('postgres');
   broker = await connectBroker();
-  server = await testServer(t.db, { AMQP_URL, PUSH_ALLOWED_QUEUES: 'test_*', ADMIN_STAFF_IDS: 'boss', PROGRESS_INTERVAL_MS: '0' });
+  server = await testServer(t.db, {
+    AMQP_URL,
+    PUSH_ALLOWED_QUEUES: 'test_*',
+    ADMIN_STAFF_IDS: 'boss',
+    OPERATOR_STAFF_IDS: 'alice,bob,carol',
+    DEFAULT_ROLE: 'viewer',
+    PROGRESS_INTERVAL_MS: '0',
+  });
   chat = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'alice', nick: 'Alice' });
   bob = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'bob', conversationId: 'cid-bob' });
+  // carol shares alice's group (the local chat's default conversation); boss is an admin elsewhere.
+  carol = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'carol' });
+  boss = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'boss', conversationId: 'cid-boss' });
+  viewer = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'vera', conversationId: 'cid-vera' });
 });
 afterAll(async () => {
   for (const name of queues) await dropQueue(broker.ch, name);
   await chat?.close();
   await bob?.close();
+  await carol?.close();
+  await boss?.close();
+  await viewer?.close();
   await server?.stop();
   await broker?.conn.close();
   await t?.drop();
@@ -193,13 +210,27 @@ describe('/push through the chat callback', () => {
     expect(await say(chat, '/push @daily-refund')).toContain('没有名为“daily-refund”的模板');
   });
 
-  it('lists history and replays a push with fresh order numbers', async () => {
+  it('lists history and replays a push with fresh order numbers, by the one visibility rule', async () => {
     const queue = q('replay');
     const first = jobIdIn(await say(chat, `/push refund store=5 sku=B002 count=2 queue=${queue}`));
     await waitForStatus(t.db, first, ['succeeded']);
     const history = await say(chat, '/push history 50');
     expect(history).toMatch(new RegExp(`#${first} 退款单 ×2（已确认 2）· 首单 TK\\d+ · alice`));
-    const replayed = jobIdIn(await say(bob, `/push replay ${first}`));
+    // Another operator in another conversation neither sees nor replays it; a viewer neither.
+    expect(await say(bob, '/push history 50')).not.toContain(`#${first} `);
+    expect(await say(bob, `/push replay ${first}`)).toContain(`没有找到推送任务 #${first}`);
+    expect(await say(viewer, '/push history 50')).not.toContain(`#${first} `);
+    expect(await say(viewer, `/push replay ${first}`)).toContain('需要“操作员”权限');
+    // A member of the group it was started in sees it (its progress was posted there), but replaying
+    // is its owner's or an admin's.
+    expect(await say(carol, '/push history 50')).toContain(`#${first} `);
+    expect(await say(carol, `/push replay ${first}`)).toContain('只有发起人或管理员可以重放');
+    expect(await say(boss, '/push history 50')).toContain(`#${first} `);
+    const jobsBefore = await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where payload->>'replayOf' = $1`, [
+      String(first),
+    ]);
+    expect(jobsBefore[0]?.n).toBe(0); // the refusals started nothing
+    const replayed = jobIdIn(await say(boss, `/push replay ${first}`));
     expect(replayed).not.toBe(first);
     await waitForStatus(t.db, replayed, ['succeeded']);
     const c = await collect(broker.ch, queue);
@@ -208,7 +239,8 @@ describe('/push through the chat callback', () => {
     const bodies = c.bodies();
     expect(bodies.map((b) => b.storeId)).toEqual(['5', '5', '5', '5']);
     expect(new Set(bodies.map((b) => b.refundNo)).size).toBe(4);
-    expect(await say(bob, '/push history mine')).toContain(`#${replayed}`);
+    expect(await say(boss, '/push history mine')).toContain(`#${replayed}`);
+    expect(await say(bob, '/push history mine')).not.toContain(`#${replayed}`);
   });
 
   it('takes pushes over the webhook: 202 with a status URL, dry runs, clear 400s', async () => {

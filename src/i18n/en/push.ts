@@ -37,6 +37,8 @@ export const enPush: { readonly [K in keyof typeof zhPush]: string } = {
   'push.history.line': '- {icon} #{id} {type} ×{count} ({confirmed} confirmed) · first {first} · {who} · {when} · {status}',
   'push.history.footer': 'Send /push replay <id> to push the same again with fresh order numbers.',
   'push.replayNotFound': 'No push job #{id}. Send /push history for recent pushes.',
+  'push.replayNotOwner':
+    'Push job #{id} was started by {owner}: only they or an admin may replay it. You can start the same push yourself with /push.',
   'push.replayQueued': 'Push job #{id} accepted (replay of #{of}): {type} ×{count} → queue {queue}, with fresh order numbers.',
   'push.templateNotFound': 'No template named "{name}". Send /template list to see them.',
   'push.types.title': 'Order types',

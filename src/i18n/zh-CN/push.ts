@@ -34,6 +34,7 @@ export const zhPush = {
   'push.history.line': '- {icon} #{id} {type} ×{count}（已确认 {confirmed}）· 首单 {first} · {who} · {when} · {status}',
   'push.history.footer': '发送 /push replay <编号> 用新的订单号再推一次。',
   'push.replayNotFound': '没有找到推送任务 #{id}。发送 /push history 查看最近的推送。',
+  'push.replayNotOwner': '推送任务 #{id} 是 {owner} 发起的：只有发起人或管理员可以重放它。可以用 /push 按同样的参数自己推一次。',
   'push.replayQueued': '已受理推送任务 #{id}（重放 #{of}）：{type} ×{count} → 队列 {queue}，使用新的订单号。',
   'push.templateNotFound': '没有名为“{name}”的模板。发送 /template list 查看所有模板。',
   'push.types.title': '订单类型',
