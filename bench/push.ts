@@ -8,9 +8,11 @@ import { loadConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { migrateDb } from '../src/db/migrate';
 import { getJob } from '../src/jobs/queue';
+import { shanghaiDate } from '../src/push/generators';
 import { createPresetRegistry } from '../src/push/presets';
 import { queueArguments } from '../src/push/publisher';
-import { buildSpec, renderMessage, shanghaiDate } from '../src/push/render';
+import { renderMessage } from '../src/push/render';
+import { buildSpec } from '../src/push/spec';
 import { startServer } from '../src/server';
 import { createLocalChat } from '../tools/local-chat';
 

@@ -4,7 +4,7 @@ import { type CommandContext, defineCommand, defineSubcommand } from '../src/cha
 import { UserError } from '../src/errors';
 import { formatTime } from '../src/jobs/render';
 import { findPreset } from '../src/push/prepare';
-import { buildSpec, parseItems, presetName, resolveField } from '../src/push/render';
+import { buildSpec, parseItems, presetName, resolveField } from '../src/push/spec';
 import { deleteTemplate, getTemplate, isTemplateName, listTemplates, saveTemplate, templateCommand } from '../src/push/templates';
 
 const templateName = example(z.string().min(1).max(40), 'daily-refund');

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { rawPresets } from '../../presets';
 import { UserError } from '../../src/errors';
+import { formatTime, numbersPerMessage, shanghaiDate } from '../../src/push/generators';
 import { isQueueAllowed } from '../../src/push/prepare';
 import { getPath, type Preset, presetSchema } from '../../src/push/preset-schema';
 import { createPresetRegistry } from '../../src/push/presets';
-import { buildSpec, checkRules, formatTime, numbersPerMessage, parseItems, renderMessage, shanghaiDate } from '../../src/push/render';
+import { renderMessage } from '../../src/push/render';
+import { checkRules } from '../../src/push/rules';
+import { buildSpec, parseItems } from '../../src/push/spec';
 
 const registry = createPresetRegistry(rawPresets);
 const NOW = Date.UTC(2026, 10, 23, 2, 30, 0); // 2026-11-23 10:30:00 in Shanghai
@@ -113,17 +116,25 @@ describe('rendering', () => {
   const refund = registry.get('refund') as Preset;
   const ctx = (index: number) => ({ index, seqStart: 41, date: '20261123', nowMs: NOW, jobKey: '99' });
 
-  it('parses items: quantity defaults to 1, separators and × are accepted', () => {
+  it('parses items: quantity only after * (or ×), defaults to 1, separators accepted', () => {
     expect(parseItems('A001*2,B002')).toEqual([
       { sku: 'A001', quantity: 2 },
       { sku: 'B002', quantity: 1 },
     ]);
-    expect(parseItems('A-1×3， B_2 C.3x2')).toEqual([
+    expect(parseItems('A-1×3， B_2 C.3*2')).toEqual([
       { sku: 'A-1', quantity: 3 },
       { sku: 'B_2', quantity: 1 },
       { sku: 'C.3', quantity: 2 },
     ]);
-    for (const bad of ['', '*2', 'A001*0', 'A001*-1', 'A 001*x', 'A001*999999']) expect(parseItems(bad), bad).toBeNull();
+    // SKUs that end in digits, or hold an x before digits, are whole SKUs of quantity 1.
+    expect(parseItems('BOX12,SKUX2,A001x2,TV55*3')).toEqual([
+      { sku: 'BOX12', quantity: 1 },
+      { sku: 'SKUX2', quantity: 1 },
+      { sku: 'A001x2', quantity: 1 },
+      { sku: 'TV55', quantity: 3 },
+    ]);
+    for (const bad of ['', '*2', 'A001*0', 'A001*-1', 'A 001*x', 'A001*999999', 'A001*2*3', 'A001*', 'A001*1.5'])
+      expect(parseItems(bad), bad).toBeNull();
   });
 
   it('types overrides like the preset default and reuses one generated value in several fields', () => {

@@ -99,7 +99,9 @@ describe('/push through the chat callback', () => {
         { skuCode: 'B002', refundQuantity: 1, platformSkuCode: 'B002' },
       ],
     });
-    expect(body.refundNo).toMatch(/^TK\d{16}$/);
+    // prefix + date + this install's tag + sequence
+    const [tag] = await t.db.query<{ value: number }>(`select value from push_counters where name = 'install_tag'`);
+    expect(body.refundNo).toMatch(new RegExp(`^TK\\d{8}${String(tag?.value).padStart(6, '0')}\\d{8}$`));
     expect(m?.fields.routingKey).toBe(queue);
     expect(m?.properties).toMatchObject({
       deliveryMode: 2,
@@ -150,7 +152,10 @@ describe('/push through the chat callback', () => {
       [`/push refund store=12 sku=A001 amount=lots queue=${queue}`, /退款金额 \(refundAmount\) 应为数字/],
       [`/push refund sku=A001 queue=${queue}`, /缺少必填字段 店铺ID \(storeId\)，请用 store=… 指定/],
       [`/push refund store=12 queue=${queue}`, /缺少商品/],
-      [`/push refund store=12 sku=A001 count=0 queue=${queue}`, /count（生成多少条不同的订单）应为不小于 1 的数/],
+      [`/push refund store=12 sku=A001 count=0 queue=${queue}`, /count 应为 1 到 100000 之间的整数/],
+      [`/push refund store=12 sku=A001 count=1.5 queue=${queue}`, /count 应为 1 到 100000 之间的整数，例如 count=5/],
+      [`/push refund store=12 sku=A001 toString=x queue=${queue}`, /没有字段“toString”/],
+      [`/push refund store=12 门店=13 sku=A001 queue=${queue}`, /字段“门店”和“store”是同一个字段/],
       [`/push refund store=12 sku=A001 count=10000000 queue=${queue}`, /一次最多推送 100000 条/],
       ['/push refund store=12 sku=A001 queue=prod_orders', /不允许推送到队列 prod_orders/],
       [`/push order_download store=12 sku=A001 paytime=yesterday queue=${queue}`, /付款时间 \(platformPayTime\) 应为 yyyy-MM-dd HH:mm:ss/],
