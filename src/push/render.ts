@@ -1,6 +1,6 @@
 import { type GeneratedValues, generatedValues, type RenderContext } from './generators';
 import { getPath, type Preset } from './preset-schema';
-import type { PushSpec } from './spec';
+import type { PushSpec } from './push-spec';
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
