@@ -85,8 +85,7 @@ describe('/push through the chat callback', () => {
     expect(final.text).toContain('已完成');
     const c = await collect(broker.ch, queue);
     await c.waitFor(1);
-    await new Promise((r) => setTimeout(r, 200));
-    await c.stop();
+    await c.drain(); // the job finished: everything it published is in the queue
     expect(c.messages).toHaveLength(1);
     const [m] = c.messages;
     const body = JSON.parse(m?.content.toString('utf8') ?? '{}');
@@ -128,8 +127,7 @@ describe('/push through the chat callback', () => {
     await chat.waitFor((r) => r.text.includes(`任务 #${id}`) && r.text.includes('已完成'), 30_000, from);
     const c = await collect(broker.ch, queue);
     await c.waitFor(1000);
-    await new Promise((r) => setTimeout(r, 200));
-    await c.stop();
+    await c.drain();
     expect(c.messages).toHaveLength(1000);
     const numbers = new Set(c.bodies().map((b) => b.refundNo));
     expect(numbers.size).toBe(1000);
@@ -290,19 +288,38 @@ describe('/push with the broker set up otherwise', () => {
   it('without AMQP_URL: the job fails saying what to set, publishes nothing, and can be retried', async () => {
     const s = await testServer(other.db, { PUSH_ALLOWED_QUEUES: 'test_*' });
     const c = await createLocalChat({ url: s.url, secret: TEST_SECRET, staffId: 'alice' });
+    const queue = q('nobroker');
+    let id: number;
     try {
-      const queue = q('nobroker');
       const from = c.replies.length;
-      await c.send(`/push refund store=12 sku=A001 queue=${queue}`);
+      await c.send(`/push refund store=12 sku=A001 count=3 queue=${queue}`);
       const final = await c.waitFor((r) => r.text.includes('失败'), 20_000, from);
       expect(final.text).toContain('请设置 AMQP_URL');
       expect(final.text).toMatch(/\/retry \d+/);
-      const id = jobIdIn(final.text);
+      id = jobIdIn(final.text);
       expect(await getJob(other.db, id)).toMatchObject({ status: 'failed', attempts: 1 });
       expect(await queueDepth(queue)).toBeNull();
     } finally {
-      await c.close();
       await s.stop();
+    }
+    // Set AMQP_URL, restart, /retry: the push runs now, and its final message does not claim a
+    // dropped connection or re-sent messages, because none were.
+    // The job still reports to the conversation it was started from (the first chat's webhook).
+    const s2 = await testServer(other.db, { AMQP_URL, PUSH_ALLOWED_QUEUES: 'test_*' });
+    const c2 = await createLocalChat({ url: s2.url, secret: TEST_SECRET, staffId: 'alice' });
+    try {
+      const from = c.replies.length;
+      expect(await say(c2, `/retry ${id}`)).toContain('第 2 次尝试');
+      const done = await c.waitFor((r) => r.text.includes(`任务 #${id}`) && /已完成|失败/.test(r.text), 20_000, from);
+      expect(done.text).toContain('已推送 3 条退款单');
+      expect(done.text).not.toMatch(/连接中断|重发|重新发送/);
+      expect(done.text.match(/用时/g)).toHaveLength(1); // the time taken, once
+      expect(await getJob(other.db, id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+      expect(await queueDepth(queue)).toBe(3);
+    } finally {
+      await c.close();
+      await c2.close();
+      await s2.stop();
     }
   });
 
