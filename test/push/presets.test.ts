@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { rawPresets } from '../../presets';
 import { UserError } from '../../src/errors';
 import { formatTime, numbersPerMessage, shanghaiDate } from '../../src/push/generators';
-import { isQueueAllowed } from '../../src/push/prepare';
+import { allowedQueues, isQueueAllowed } from '../../src/push/prepare';
 import { getPath, type Preset, presetSchema } from '../../src/push/preset-schema';
 import { createPresetRegistry } from '../../src/push/presets';
-import { renderMessage } from '../../src/push/render';
-import { checkRules } from '../../src/push/rules';
-import { buildSpec, parseItems } from '../../src/push/spec';
+import { compileRenderer, renderMessage } from '../../src/push/render';
+import { checkRules, userRequiredPaths } from '../../src/push/rules';
+import { buildSpec, parseItems, validFieldNames } from '../../src/push/spec';
 
 const registry = createPresetRegistry(rawPresets);
 const NOW = Date.UTC(2026, 10, 23, 2, 30, 0); // 2026-11-23 10:30:00 in Shanghai
@@ -153,7 +153,7 @@ describe('rendering', () => {
     expect(m.applyTime).toBe(formatTime(NOW, 'yyyy-MM-dd HH:mm:ss'));
   });
 
-  it('numbers messages from the reserved range without collisions between generators', () => {
+  it('pushes from before install tags keep their numbering: the numbers of one message side by side', () => {
     const spec = buildSpec(refund, { overrides: { store: '1' }, items: 'A001', count: 3 }, 'zh-CN', NOW);
     expect(numbersPerMessage(refund)).toBe(2);
     const nums = [0, 1, 2].flatMap((i) => {
@@ -168,6 +168,53 @@ describe('rendering', () => {
       'TK2026112300000045',
       'PO2026112300000046',
     ]);
+  });
+
+  it('numbers each prefix in its own consecutive block, after the date and the install tag', () => {
+    const spec = buildSpec(refund, { overrides: { store: '1' }, items: 'A001', count: 3 }, 'zh-CN', NOW);
+    const nums = [0, 1, 2].map((i) => {
+      const b = renderMessage(refund, spec, { ...ctx(i), installTag: '004217' }).body as any;
+      return [b.refundNo, b.platformOrderNo];
+    });
+    expect(nums).toEqual([
+      ['TK2026112300421700000041', 'PO2026112300421700000044'],
+      ['TK2026112300421700000042', 'PO2026112300421700000045'],
+      ['TK2026112300421700000043', 'PO2026112300421700000046'],
+    ]);
+  });
+
+  it.each(Object.keys(QUEUES))('%s: the fast renderer writes exactly what renderMessage renders', (type) => {
+    const p = registry.get(type) as Preset;
+    // A text field set to something that needs escaping and holds {{index}}.
+    const text = Object.entries(p.fields).find(([, path]) => !p.required.includes(path) && typeof getPath(p.body, path) === 'string');
+    const overrides = { ...minimalOverrides(p), ...(text ? { [text[0]]: '值{{index}}"\\\\' } : {}) };
+    const spec = buildSpec(p, { overrides, items: 'A001*2,B002', count: 4 }, 'zh-CN', NOW);
+    const fast = compileRenderer(p, spec);
+    for (const installTag of [undefined, '000123']) {
+      for (const index of [0, 3]) {
+        const c = { ...ctx(index), installTag };
+        expect(fast(c)).toBe(JSON.stringify(renderMessage(p, spec, c).body));
+      }
+    }
+  });
+
+  it('keeps a refund total and its items in agreement, whichever is given', () => {
+    const sum = (b: any) => b.items.reduce((a: number, i: any) => a + Math.round(i.refundAmount * 100), 0) / 100;
+    const byItems = renderMessage(
+      refund,
+      buildSpec(refund, { overrides: { store: '1' }, items: 'A001*2,B002', count: 1 }, 'zh-CN', NOW),
+      ctx(0),
+    ).body as any;
+    expect(byItems.refundAmount).toBe(198);
+    expect(sum(byItems)).toBe(198);
+    const given = renderMessage(
+      refund,
+      buildSpec(refund, { overrides: { store: '1', amount: '50' }, items: 'A001,B002,C003', count: 1 }, 'zh-CN', NOW),
+      ctx(0),
+    ).body as any;
+    expect(given.refundAmount).toBe(50);
+    expect(given.items.map((i: any) => i.refundAmount)).toEqual([16.66, 16.66, 16.68]);
+    expect(sum(given)).toBe(50);
   });
 
   it('renders the same message again identically (resumed pushes republish, never renumber)', () => {
@@ -207,6 +254,24 @@ describe('rendering', () => {
     ).toBe('push.unknownField');
   });
 
+  it("takes only the preset's own paths as fields, each once", () => {
+    for (const key of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'buyer.toString']) {
+      expect(
+        userErrorOf(() => buildSpec(refund, { overrides: { store: '1', [key]: 'x' }, items: 'A001', count: 1 }, 'zh-CN', NOW)),
+        key,
+      ).toMatchObject({ key: 'push.unknownField', field: key });
+    }
+    const twice = userErrorOf(() => buildSpec(refund, { overrides: { store: '1', 门店: '2' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
+    expect(twice).toMatchObject({ key: 'push.repeatedField', field: '门店', vars: { other: 'store' } });
+  });
+
+  it('lists each field once with all its names, and as required only what the user must give', () => {
+    expect(validFieldNames(refund)).toContain('store/门店');
+    expect(validFieldNames(refund).filter((n) => n.includes('store'))).toHaveLength(1);
+    expect(userRequiredPaths(refund)).toEqual(['storeId']); // refundNo and platformOrderNo are generated
+    expect(userRequiredPaths(registry.get('stock_out') as Preset)).toEqual([]);
+  });
+
   it('formats times on the Shanghai clock', () => {
     expect(formatTime(NOW, 'yyyy-MM-dd HH:mm:ss')).toBe('2026-11-23 10:30:00');
     expect(formatTime(NOW, 'yyyyMMddHHmmss')).toBe('20261123103000');
@@ -219,5 +284,12 @@ describe('rendering', () => {
     expect(isQueueAllowed('sale_order_add_back', ['sale_order_add_back'])).toBe(true);
     expect(isQueueAllowed('test_abc', ['test_*'])).toBe(true);
     expect(isQueueAllowed('prod_abc', ['test_*', 'sale_order_add_back'])).toBe(false);
+    // PUSH_EXTRA_QUEUES adds to the default (the presets' queues) instead of replacing it.
+    const extra = allowedQueues({ PUSH_ALLOWED_QUEUES: undefined, PUSH_EXTRA_QUEUES: ['uat_refund'] }, registry);
+    expect(extra).toEqual([...Object.values(QUEUES).filter((q, i, all) => all.indexOf(q) === i), 'uat_refund']);
+    expect(allowedQueues({ PUSH_ALLOWED_QUEUES: ['test_*'], PUSH_EXTRA_QUEUES: ['uat_refund'] }, registry)).toEqual([
+      'test_*',
+      'uat_refund',
+    ]);
   });
 });
