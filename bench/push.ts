@@ -116,7 +116,10 @@ export async function run() {
   const spec = buildSpec(preset, { overrides: { store: '12' }, items: 'A001*2,B002', count: N, queue }, 'zh-CN', now);
   const bodies = Array.from({ length: N }, (_, index) =>
     Buffer.from(
-      JSON.stringify(renderMessage(preset, spec, { index, seqStart: 1, date: shanghaiDate(now), nowMs: now, jobKey: 'bench', installTag: '000001' }).body),
+      JSON.stringify(
+        renderMessage(preset, spec, { index, seqStart: 1, date: shanghaiDate(now), nowMs: now, jobKey: 'bench', installTag: '000001' })
+          .body,
+      ),
     ),
   );
   const bareRates: number[] = [];
