@@ -37,7 +37,7 @@ export function createDeps(opts: {
       : undefined;
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
-  const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log }) : undefined;
+  const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now }) : undefined;
   return {
     config,
     db,
@@ -47,7 +47,7 @@ export function createDeps(opts: {
     fetch: fetchFn,
     notifier: createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log }),
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now }),
     presets,
     publisher,
     metrics: createMetrics(),

@@ -152,6 +152,15 @@ export const pushRuns = pgTable('push_runs', {
   confirmed: integer('confirmed').notNull().default(0),
   /** Messages published again after a lost connection (possible duplicates, never losses). */
   republished: integer('republished').notNull().default(0),
+  /**
+   * The install's tag in this push's order numbers (src/push/order-numbers.ts); null for pushes
+   * started before tags existed, which keep rendering as they did.
+   */
+  installTag: text('install_tag'),
+  /** Messages handed to the broker so far (confirmed or not): what a retried attempt may repeat. */
+  sent: integer('sent'),
+  /** Of `republished`, those sent again by a retried attempt (the rest: after lost connections). */
+  resentOnRetry: integer('resent_on_retry').notNull().default(0),
   firstOrderNo: text('first_order_no'),
   lastOrderNo: text('last_order_no'),
   createdAt: createdAt(),
