@@ -37,7 +37,9 @@ export function createDeps(opts: {
       : undefined;
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
-  const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log }) : undefined;
+  const publisher = config.AMQP_URL
+    ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
+    : undefined;
   return {
     config,
     db,

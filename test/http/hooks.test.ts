@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
+import { claimWebhookCall } from '../../src/chat/inbound';
 import type { Deps } from '../../src/deps';
 import { runScript } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
@@ -59,7 +61,10 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(revoked.code).toBe(0);
     const res = await call('/hooks/commands/ping', temp, {});
     expect(res.status).toBe(401);
-    expect(await res.text()).toContain('revoked');
+    expect(await res.json()).toEqual({
+      ok: false,
+      error: { code: 'unauthorized', field: 'Authorization', message: expect.stringContaining('已吊销') },
+    });
     const listed = await cli(['token', 'list']);
     expect(listed.stdout).toMatch(/temp\toperator\trevoked/);
     expect(listed.stdout).toMatch(/deploy-bot\tadmin\tlive/);
@@ -82,11 +87,61 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(notJson.status).toBe(400);
   });
 
-  it('runs a call with a repeated Idempotency-Key once', async () => {
+  it('replays the first answer to a repeated Idempotency-Key, and 409s only a different body', async () => {
     const first = await call('/hooks/commands/ping', adminToken, {}, { 'idempotency-key': 'k-1' });
     const second = await call('/hooks/commands/ping', adminToken, {}, { 'idempotency-key': 'k-1' });
     expect(first.status).toBe(200);
-    expect(second.status).toBe(409);
+    expect(second.status).toBe(200);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(await second.json()).toEqual(await first.json());
+    const rows = await tdb.db.query<{ n: number }>(`select count(*)::int as n from inbound_messages where msg_id = 'token:deploy-bot:k-1'`);
+    expect(rows[0]?.n).toBe(1);
+    // An error answer is replayed too (same status, same body)…
+    const bad1 = await call('/hooks/commands/help', adminToken, { command: 'nosuch' }, { 'idempotency-key': 'k-2' });
+    const bad2 = await call('/hooks/commands/help', adminToken, { command: 'nosuch' }, { 'idempotency-key': 'k-2' });
+    expect(bad2.status).toBe(bad1.status);
+    expect(await bad2.json()).toEqual(await bad1.json());
+    // …and the same key with another body is refused, naming the header.
+    const other = await call('/hooks/commands/whoami', adminToken, {}, { 'idempotency-key': 'k-1' });
+    expect(other.status).toBe(409);
+    expect(await other.json()).toMatchObject({ ok: false, error: { code: 'idempotency_mismatch', field: 'Idempotency-Key' } });
+  });
+
+  it('replays a push with the same jobId and enqueues one job', async () => {
+    const body = { overrides: { store: 12 }, items: [{ sku: 'A001', quantity: 2 }], count: 1 };
+    const a = await call('/hooks/push/refund', adminToken, body, { 'idempotency-key': 'push-1' });
+    const b = await call('/hooks/push/refund', adminToken, body, { 'idempotency-key': 'push-1' });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    const ja = (await a.json()) as { jobId: number };
+    expect(await b.json()).toEqual(ja);
+    const jobs = await tdb.db.query<{ n: number }>(
+      `select count(*)::int as n from jobs where requested_by = 'token:deploy-bot' and kind = 'order_push'`,
+    );
+    expect(jobs[0]?.n).toBe(1);
+  });
+
+  it('runs a key again when its first call never finished (the process died)', async () => {
+    const raw = JSON.stringify({});
+    const hash = createHash('sha256').update(`POST /hooks/commands/ping\n${raw}`).digest('hex');
+    // What a process that died mid-call leaves behind: the key recorded, no answer, a lease nobody renews.
+    const claim = await claimWebhookCall(
+      deps,
+      { key: 'token:deploy-bot', role: 'admin' },
+      'token:deploy-bot:k-dead',
+      'POST /hooks/commands/ping',
+      hash,
+    );
+    expect(claim.claimed).toBe(true);
+    await tdb.db.query(`update inbound_messages set claimed_at = now() - interval '1 hour' where msg_id = 'token:deploy-bot:k-dead'`);
+    const res = await call('/hooks/commands/ping', adminToken, {}, { 'idempotency-key': 'k-dead' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+    expect(await res.json()).toMatchObject({ ok: true, command: 'ping' });
+    const [row] = await tdb.db.query<{ outcome: string; attempts: number }>(
+      `select outcome, attempts from inbound_messages where msg_id = 'token:deploy-bot:k-dead'`,
+    );
+    expect(row).toMatchObject({ outcome: 'ok', attempts: 2 });
   });
 
   it('refuses CLI token creation with a bad role or a duplicate name', async () => {
