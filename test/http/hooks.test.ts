@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { claimWebhookCall } from '../../src/chat/inbound';
 import type { Deps } from '../../src/deps';
+import { createApiToken } from '../../src/http/tokens';
 import { runScript } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testDeps } from '../helpers/deps';
@@ -142,6 +143,28 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
       `select outcome, attempts from inbound_messages where msg_id = 'token:deploy-bot:k-dead'`,
     );
     expect(row).toMatchObject({ outcome: 'ok', attempts: 2 });
+  });
+
+  it('counts every route against one per-caller rate limit, /hooks/push included, with Retry-After', async () => {
+    const limited = createApp(testDeps(tdb.db, { RATE_LIMIT_PER_MINUTE: '2' }));
+    const token = await createApiToken(tdb.db, 'limited', 'operator', 'test');
+    const post = (path: string, body: unknown) =>
+      limited.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/hooks/commands/ping', {})).status).toBe(200);
+    expect((await post('/hooks/push/refund', { overrides: { store: 12 }, items: 'A001', dryRun: true })).status).toBe(200);
+    const third = await post('/hooks/push/refund', { overrides: { store: 12 }, items: 'A001', dryRun: true });
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await third.json()).toMatchObject({
+      ok: false,
+      error: { code: 'rate_limited', message: expect.stringContaining('每分钟最多 2 次') },
+    });
+    const api = await limited.request('/api/jobs', { headers: { authorization: `Bearer ${token}` } });
+    expect(api.status).toBe(429);
   });
 
   it('refuses CLI token creation with a bad role or a duplicate name', async () => {
