@@ -27,6 +27,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The HTTP port cannot be used (taken by another process, or privileged): one line says what to set. */
+export class PortUnavailableError extends Error {
+  constructor(port: number, host: string, code: string) {
+    super(
+      code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is already in use: stop the other process, or set PORT to a free port (e.g. PORT=3001; PORT=0 picks any)`
+        : `port ${port} on ${host} needs more privileges: set PORT to a port above 1023 (e.g. PORT=3000)`,
+    );
+    this.name = 'PortUnavailableError';
+  }
+}
+
 const CLEANUP_EVERY_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 15_000;
 
@@ -115,8 +127,11 @@ export async function startServer(
     );
     for (const t of timers) t.unref();
     const app = createApp(deps);
-    const started = await new Promise<ServerType>((resolve) => {
+    const started = await new Promise<ServerType>((resolve, reject) => {
       const srv = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(srv));
+      srv.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? new PortUnavailableError(config.PORT, config.HOST, err.code) : err),
+      );
     });
     server = started;
     const { port } = started.address() as AddressInfo;
