@@ -167,6 +167,54 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(api.status).toBe(429);
   });
 
+  it('answers every error in one shape, in the configured locale, naming the key the caller sent', async () => {
+    const shape = { ok: false, error: { code: expect.any(String), message: expect.any(String) } };
+    // Auth errors in English with LOCALE=en, Chinese by default.
+    const en = createApp(testDeps(tdb.db, { LOCALE: 'en' }));
+    const noToken = await en.request('/hooks/commands/ping', { method: 'POST' });
+    expect(noToken.status).toBe(401);
+    expect(await noToken.json()).toEqual({
+      ok: false,
+      error: {
+        code: 'unauthorized',
+        field: 'Authorization',
+        message: expect.stringMatching(/^Missing token: send the header Authorization/),
+      },
+    });
+    const zh = await call('/hooks/commands/ping', undefined, {});
+    expect(await zh.json()).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringContaining('缺少令牌') } });
+    // No route, a body that is not JSON, an unknown body key, an item error: the same shape.
+    const nowhere = await app.request('/no/such/route');
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toMatchObject({ ...shape, error: { code: 'not_found' } });
+    const notJson = await app.request('/hooks/push/refund', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: '{',
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({
+      ...shape,
+      error: { code: 'bad_args', message: expect.stringContaining('不是合法的 JSON') },
+    });
+    const typo = await call('/hooks/push/refund', adminToken, { overides: { store: 12 }, items: 'A001' });
+    expect(typo.status).toBe(400);
+    expect(await typo.json()).toEqual({
+      ok: false,
+      error: { code: 'bad_args', field: 'overides', message: expect.stringMatching(/“overides”.*overrides, items, count, queue, dryRun/) },
+    });
+    const noItems = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [] });
+    expect(noItems.status).toBe(400);
+    expect(await noItems.json()).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items' } });
+    const itemKey = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [{ sku: 'A001', qty: 2 }] });
+    expect(itemKey.status).toBe(400);
+    expect(await itemKey.json()).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items.0.qty' } });
+    // A job the token may not see is a 404 in the same shape.
+    const missing = await app.request('/api/jobs/999999', { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ ok: false, error: { code: 'not_found', field: 'id' } });
+  });
+
   it('refuses CLI token creation with a bad role or a duplicate name', async () => {
     const badRole = await cli(['token', 'create', 'x', '--role', 'root']);
     expect(badRole.code).toBe(1);
