@@ -5,6 +5,9 @@ import { acceptChatMessage } from './inbound';
 import { parseRobotPayload } from './message';
 import { verifySignature } from './sign';
 
+/** Names the job a command started, on the callback's answer. */
+export const JOB_HEADER = 'x-chatops-job-id';
+
 /** DingTalk waits a few seconds for the callback's answer; we answer well within that. */
 export const CALLBACK_ANSWER_MS = 1500;
 
@@ -37,15 +40,18 @@ export function callbackRoutes(deps: Deps): Hono {
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       accepted.done.then(
-        () => true,
-        () => true,
+        (r) => r,
+        () => null,
       ),
       new Promise<false>((r) => {
         timer = setTimeout(() => r(false), CALLBACK_ANSWER_MS);
       }),
     ]);
     clearTimeout(timer);
-    return c.json(finished ? {} : { pending: true });
+    if (finished === false) return c.json({ pending: true });
+    // A header DingTalk ignores; the local client (tools/chat-cli.ts) follows the job it names.
+    if (finished?.jobId) c.header(JOB_HEADER, String(finished.jobId));
+    return c.json({});
   });
   return app;
 }
