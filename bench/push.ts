@@ -71,6 +71,7 @@ export async function run() {
     PORT: '0',
     HOST: '127.0.0.1',
     DINGTALK_CLIENT_SECRET: SECRET,
+    DINGTALK_REPLY_HOSTS: '127.0.0.1', // the local sessionWebhook receiver
     DINGTALK_STREAM: 'off',
     AMQP_URL: AMQP,
     PUSH_ALLOWED_QUEUES: 'bench_*',

@@ -101,7 +101,7 @@ export function testRunner(db: Database, definitions: AnyJobDefinition[], over: 
 export function testRelay(db: Database, definitions: AnyJobDefinition[], intervalMs = 0): Relay {
   return createRelay({
     db,
-    notifier: createReplier({ apiBase: 'http://127.0.0.1:9', fetch, now: Date.now, log: testLog }),
+    notifier: createReplier({ apiBase: 'http://127.0.0.1:9', fetch, now: Date.now, log: testLog, replyHosts: ['127.0.0.1'] }),
     t: createTranslator('zh-CN'),
     log: testLog,
     definitions,
