@@ -184,8 +184,8 @@ export async function acceptChatMessage(deps: Deps, m: ChatMessage): Promise<Acc
   return { duplicate: false, inboundId: claim.id, done };
 }
 
-/** Dispatch a claimed message, store the outcome, queue the replies. */
-async function runClaimed(deps: Deps, id: number, m: ChatMessage): Promise<DispatchResult> {
+/** Dispatch a claimed message, store the outcome, queue the replies (also the edge's queued messages). */
+export async function runClaimed(deps: Deps, id: number, m: ChatMessage): Promise<DispatchResult> {
   const release = holdLease(deps, id);
   try {
     await deps.faults?.afterInboundRecorded?.(m);

@@ -1,75 +1,16 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import { createPostgresDb } from './postgres';
 import * as schema from './schema';
+import type { Database, DbOptions, Orm } from './types';
 
-/** The Drizzle query builder over our schema, the same type for both drivers. */
-export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
-
-/** A connection to Postgres (real server or embedded PGlite) with the few raw operations the queue needs. */
-export interface Database {
-  readonly kind: 'postgres' | 'pglite';
-  /** The server URL (postgres only); migrations open their own single connection from it. */
-  readonly url?: string;
-  readonly orm: Orm;
-  /** Run one SQL statement with positional parameters ($1, $2…) and return its rows. */
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** Subscribe to NOTIFY on a channel; resolves to an unsubscribe function. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
-
-export interface DbOptions {
-  /** postgres:// URL; when absent the embedded PGlite is used. */
-  url?: string;
-  /** Directory for PGlite's files; absent = in memory (tests). */
-  dataDir?: string;
-  poolSize?: number;
-  applicationName?: string;
-}
+export type { Database, DbOptions, Orm } from './types';
 
 /** Open the database the configuration names: postgres.js for a URL, else PGlite. */
 export async function createDb(opts: DbOptions): Promise<Database> {
   return opts.url ? createPostgresDb(opts.url, opts) : createPgliteDb(opts.dataDir);
-}
-
-function createPostgresDb(url: string, opts: DbOptions): Database {
-  const client = postgres(url, {
-    max: opts.poolSize ?? 10,
-    onnotice: () => {},
-    // JIT compilation only slows the short statements a job queue runs.
-    connection: { application_name: opts.applicationName ?? 'chatops-bot', jit: 'off' } as Record<string, string>,
-    // int8 ids and counts fit comfortably in a double; keep them numbers like PGlite does.
-    types: {
-      int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
-    },
-  });
-  const orm = drizzlePostgres(client, { schema }) as unknown as Orm;
-  // Drizzle makes postgres.js hand back timestamptz as text; raw queries should see Dates, as on
-  // PGlite. Drizzle's own timestamptz columns accept a Date just as well.
-  const options = client.options as unknown as { parsers: Record<string, unknown>; serializers: Record<string, unknown> };
-  options.parsers['1184'] = (x: string) => new Date(x);
-  options.serializers['1184'] = (x: Date | string | number) => (x instanceof Date ? x : new Date(x)).toISOString();
-  return {
-    kind: 'postgres',
-    url,
-    orm,
-    async query<T>(text: string, params: unknown[] = []) {
-      const rows = await client.unsafe(text, params as never[], { prepare: true });
-      return rows as unknown as T[];
-    },
-    async listen(channel, onPayload) {
-      const sub = await client.listen(channel, onPayload);
-      return () => sub.unlisten();
-    },
-    async close() {
-      await client.end({ timeout: 5 });
-    },
-  };
 }
 
 async function createPgliteDb(dataDir?: string): Promise<Database> {
