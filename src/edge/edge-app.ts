@@ -2,12 +2,14 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { resolveCommand } from '../chat/dispatch';
 import { parseRobotPayload } from '../chat/message';
+import { createReplySink } from '../chat/reply-sink';
 import type { Deps } from '../deps';
 import { type AuthVars, requireToken } from '../http/auth';
 import { BODY_LIMITS } from '../http/body';
 import { ApiError, apiError, errorBody } from '../http/errors';
-import { readHookCommand } from '../http/hooks';
+import { hookAnswer, readHookCommand } from '../http/hooks';
 import { runIdempotent } from '../http/idempotency';
 import { jobsApiRoutes } from '../http/jobs-api';
 import { pushHookRoutes } from '../http/push-hook';
@@ -79,12 +81,25 @@ export function createEdgeApp(deps: Deps): Hono {
     return c.json(queued.duplicate ? { duplicate: true } : { queued: true });
   });
 
-  // A command is run by a Node instance (its registry, its ports): accepted here with the same
-  // token, rate limit and idempotency, answered 202 with the job whose result is the Node answer.
+  // A command is checked here like dispatch checks it and run by a Node instance (its ports): the
+  // same token, rate limit, idempotency and 4xx answers; 202 with the job whose result is the Node answer.
   const commands = new Hono<AuthVars>();
   const command = async (c: Context<AuthVars>, name: string, sub?: string) => {
     const { raw, call } = await readHookCommand(c, deps, name, sub);
     return runIdempotent(c, deps, call.caller, raw, async () => {
+      // The checks dispatch makes before running (command, role, arguments): refused here with the
+      // Node route's answer; the rate limit was counted once by requireToken, as on Node.
+      const request = {
+        source: 'webhook' as const,
+        caller: call.caller,
+        command: name,
+        subcommand: sub,
+        args: call.args,
+        body: call.body,
+        rateLimit: false,
+      };
+      const checked = await resolveCommand(deps, request, createReplySink());
+      if (!checked.ok) return hookAnswer(deps, checked.result);
       const { job } = await submitJob(deps.db, deps.jobDefinitions, {
         kind: QUEUED_COMMAND_KIND,
         payload: call,
@@ -93,8 +108,8 @@ export function createEdgeApp(deps: Deps): Hono {
       const statusUrl = `${deps.config.PUBLIC_URL}/api/jobs/${job.id}`;
       return {
         status: 202,
-        body: { ok: true, command: name, jobId: job.id, status: job.status, statusUrl },
-        record: { outcome: 'ok', command: name, args: call.args, jobId: job.id },
+        body: { ok: true, command: checked.command.label, jobId: job.id, status: job.status, statusUrl },
+        record: { outcome: 'ok', command: checked.command.label, args: checked.command.args, jobId: job.id },
       };
     });
   };

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { commands } from '../../commands';
 import { rawPresets } from '../../presets';
 import { createRegistry } from '../chat/registry';
 import { ConfigError, loadConfig } from '../config';
@@ -48,7 +49,7 @@ export function readEdgeSettings(bindings: EdgeEnv): EdgeSettings {
 
 /**
  * Deps for one Worker request: the same shape the Node routes take, with the parts the edge never
- * uses (replies to DingTalk, a command registry, a broker) left out — the edge only records, checks
+ * uses (replies to DingTalk, a broker) left out — the edge only records, checks
  * and queues; Node instances dispatch, run jobs and reply.
  */
 export function createEdgeDeps(opts: {
@@ -74,7 +75,7 @@ export function createEdgeDeps(opts: {
         throw new Error('the edge does not reply to DingTalk: Node instances do');
       },
     },
-    registry: createRegistry([]),
+    registry: createRegistry(commands),
     jobDefinitions: createJobDefinitions({ config, t, presets, now }),
     presets,
     metrics: createMetrics(),

@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { dispatch, type Outcome } from '../chat/dispatch';
+import { type DispatchResult, dispatch, type Outcome } from '../chat/dispatch';
 import type { Deps } from '../deps';
 import type { Caller } from '../lib/roles';
 import { type AuthVars, callerOf } from './auth';
@@ -73,6 +73,11 @@ export async function runHookCommand(deps: Deps, call: HookCommand): Promise<Cal
     body: call.body.map((l) => l.trim()).filter(Boolean),
     rateLimit: false, // counted once by the /hooks/* middleware
   });
+  return hookAnswer(deps, result);
+}
+
+/** The HTTP answer to a dispatched (or refused) webhook command, and what the inbound log records. */
+export function hookAnswer(deps: Pick<Deps, 'config'>, result: DispatchResult): CallOutcome {
   const record = { outcome: result.outcome, command: result.command, args: result.args, error: result.error, jobId: result.jobId };
   const statusUrl = result.jobId ? `${deps.config.PUBLIC_URL}/api/jobs/${result.jobId}` : undefined;
   if (result.outcome === 'ok') {

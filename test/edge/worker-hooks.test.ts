@@ -76,6 +76,25 @@ describe('webhooks through the Worker', () => {
     expect(job.result).toEqual({ status: direct.status, body: await direct.json() });
   });
 
+  it('refuses a bad command with the same 4xx body as the Node route, and queues nothing', async () => {
+    const viewer = await createApiToken(tdb.db, 'edge-viewer', 'viewer', 'test');
+    const before = await tdb.db.query<{ n: number }>(`select count(*)::int as n from jobs where kind = 'webhook_command'`);
+    const cases: [string, string, unknown, number][] = [
+      ['/hooks/commands/pnig', operator, {}, 404],
+      ['/hooks/commands/help', operator, { command: 'ping', extra: 1 }, 400],
+      ['/hooks/commands/cleanup', viewer, {}, 403],
+      ['/hooks/commands/job', operator, { id: 'abc' }, 400],
+      ['/hooks/commands/help', operator, 'not json', 400],
+    ];
+    for (const [path, token, body, status] of cases) {
+      const r = await both(path, token, body);
+      expect(r.edge, path).toEqual(r.node);
+      expect(r.edge.status, path).toBe(status);
+    }
+    const after = await tdb.db.query<{ n: number }>(`select count(*)::int as n from jobs where kind = 'webhook_command'`);
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
   it('answers bad push requests with the same 4xx bodies as the Node route, and queues nothing', async () => {
     const before = await tdb.db.query<{ n: number }>(`select count(*)::int as n from jobs where kind = 'order_push'`);
     const cases: unknown[] = [
