@@ -45,6 +45,8 @@ export async function startWorker(script: string, databaseUrl: string, vars: Rec
     // Hyperdrive insists on a password; the local server's trust auth ignores it.
     hyperdrives: { HYPERDRIVE: withPassword(databaseUrl) },
     bindings: vars,
+    // Never fetch Request.cf from Cloudflare: tests talk to 127.0.0.1 only.
+    cf: false,
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
   return { url, close: () => mf.dispose() };
