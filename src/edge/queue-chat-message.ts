@@ -8,8 +8,10 @@ export type Queued = { duplicate: true } | { duplicate: false; inboundId: number
 
 /**
  * Record a chat message in the inbound log under (robotCode, msgId) — the same row and the same
- * dedupe as the Node callback — unclaimed (`claimed_at` = epoch, `attempts` = 0), and queue the job
- * that a Node instance runs to dispatch it. A message seen before is a duplicate, unless it is ours
+ * dedupe as the Node callback — with a fresh lease but no attempt yet (`attempts` = 0), and queue the
+ * job that a Node instance runs to dispatch it. The lease keeps a redelivery to a Node instance from
+ * running it meanwhile; if the job never claims it, the sweep (chat/inbound.ts) does after two lease
+ * periods, as for a message whose instance died. A message seen before is a duplicate, unless it is ours
  * and nobody has claimed it yet: then the job is queued again (its dedupe key makes that a no-op
  * while the first is pending), so a Worker that died between the two statements loses nothing when
  * DingTalk retries. The claim on the row, not the job, decides who runs the message (Node callback,
@@ -20,7 +22,7 @@ export async function queueChatMessage(deps: Pick<Deps, 'db' | 'jobDefinitions'>
   const rows = await deps.db.query<{ id: number }>(
     `insert into inbound_messages as m (source, robot_code, msg_id, text, sender_id, sender_staff_id, sender_nick,
         conversation_id, conversation_type, message, claimed_at, attempts)
-     values ('edge', $1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp(0), 0)
+     values ('edge', $1, $2, $3, $4, $5, $6, $7, $8, $9, now(), 0)
      on conflict (robot_code, msg_id) do update set message = m.message
        where m.source = 'edge' and m.outcome = 'received' and m.attempts = 0
      returning id`,

@@ -11,14 +11,15 @@ export type QueuedChatResult =
   | { ran: false; reason: 'duplicate' };
 
 /**
- * Take the inbound row of a message the Worker queued, with the same lease rule as a redelivered
- * callback (chat/inbound.ts `claimInbound`): the row is free when it was never claimed (the Worker
- * writes it unclaimed) or its holder stopped renewing the lease. 'done' = handled already.
+ * Take the inbound row of a message the Worker queued: free when nobody has tried it yet (the Worker
+ * writes it with `attempts` = 0) or, as for a redelivered callback (chat/inbound.ts `claimInbound`),
+ * when its holder stopped renewing the lease. 'done' = handled already.
  */
 async function claimQueued(deps: Deps, id: number): Promise<'claimed' | 'done' | 'busy'> {
   const rows = await deps.db.query<{ id: number }>(
     `update inbound_messages set claimed_at = now(), attempts = attempts + 1
-      where id = $1 and outcome = 'received' and claimed_at < now() - $2::double precision * interval '1 millisecond'
+      where id = $1 and outcome = 'received'
+        and (attempts = 0 or claimed_at < now() - $2::double precision * interval '1 millisecond')
       returning id`,
     [id, deps.config.INBOUND_LEASE_MS],
   );

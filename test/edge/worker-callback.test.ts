@@ -11,6 +11,7 @@ import { buildWorker, type LocalWorker, startWorker } from './worker-harness';
 
 // The Worker (built by `wrangler deploy --dry-run`, run in workerd) and a Node instance share one
 // database; the Node instance runs the job loop and answers on the local sessionWebhook.
+let script: string;
 let tdb: TestDb;
 let server: RunningServer;
 let worker: LocalWorker;
@@ -26,7 +27,8 @@ const queuedJobs = (msgId: string) =>
   tdb.db.query<{ id: number }>(`select id from jobs where kind = $1 and payload->'message'->>'msgId' = $2`, [QUEUED_CHAT_KIND, msgId]);
 
 beforeAll(async () => {
-  const [{ script }, db] = await Promise.all([buildWorker(), createTestDb('postgres')]);
+  const [built, db] = await Promise.all([buildWorker(), createTestDb('postgres')]);
+  script = built.script;
   tdb = db;
   server = await testServer(tdb.db);
   worker = await startWorker(script, tdb.url as string, { DINGTALK_CLIENT_SECRET: TEST_SECRET, PUBLIC_URL: 'https://edge.example.com' });
@@ -114,5 +116,34 @@ describe('POST /dingtalk/callback on the Worker', () => {
     }
     // The Worker saw the second delivery of the Node-first message as a duplicate and queued nothing.
     expect(await queuedJobs('both-node-first')).toEqual([]);
+  });
+});
+
+describe('a message queued at the edge whose job never runs', () => {
+  it('is answered by the inbound sweep of an instance that runs no jobs, once', async () => {
+    const db = await createTestDb('postgres');
+    // No job loop here, and a short lease: only the sweep can answer.
+    const node = await testServer(db.db, { RUN_JOBS: 'false', INBOUND_LEASE_MS: '500' });
+    const edge = await startWorker(script, db.url as string, { DINGTALK_CLIENT_SECRET: TEST_SECRET });
+    const chat = await createLocalChat({ url: edge.url, secret: TEST_SECRET, staffId: 'alice' });
+    try {
+      const r = await chat.send('/ping', { msgId: 'edge-orphan-1' });
+      expect(JSON.parse(r.body)).toEqual({ queued: true });
+      await chat.waitFor((x) => x.text.startsWith('pong'), 15_000);
+      const [row] = await db.db.query<{ source: string; outcome: string; attempts: number }>(
+        'select source, outcome, attempts from inbound_messages where msg_id = $1',
+        ['edge-orphan-1'],
+      );
+      expect(row).toEqual({ source: 'edge', outcome: 'ok', attempts: 1 });
+      // The job, if a runner took it now, would find the message handled.
+      const [job] = await db.db.query<{ status: string }>(`select status from jobs where kind = $1`, [QUEUED_CHAT_KIND]);
+      expect(job?.status).toBe('queued');
+      expect(chat.replies.filter((x) => x.text.startsWith('pong'))).toHaveLength(1);
+    } finally {
+      await chat.close();
+      await edge.close();
+      await node.stop();
+      await db.drop();
+    }
   });
 });
