@@ -7,7 +7,7 @@ import { rawPresets } from '../presets';
 import { loadConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { migrateDb } from '../src/db/migrate';
-import { getJob } from '../src/jobs/queue';
+import { getJob } from '../src/jobs/reads';
 import { shanghaiDate } from '../src/push/generators';
 import { createPresetRegistry } from '../src/push/presets';
 import { queueArguments } from '../src/push/publisher';
@@ -71,6 +71,7 @@ export async function run() {
     PORT: '0',
     HOST: '127.0.0.1',
     DINGTALK_CLIENT_SECRET: SECRET,
+    DINGTALK_REPLY_HOSTS: '127.0.0.1', // the local sessionWebhook receiver
     DINGTALK_STREAM: 'off',
     AMQP_URL: AMQP,
     PUSH_ALLOWED_QUEUES: 'bench_*',

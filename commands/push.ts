@@ -4,7 +4,7 @@ import { type CommandContext, defineCommand, defineSubcommand } from '../src/cha
 import { UserError } from '../src/errors';
 import type { MessageKey } from '../src/i18n';
 import { canAct, canView, type Viewer, visibilityFilter } from '../src/jobs/access';
-import { getJob } from '../src/jobs/queue';
+import { getJob } from '../src/jobs/reads';
 import { formatTime, STATUS_ICON } from '../src/jobs/render';
 import { pushHistory } from '../src/push/history';
 import { findPreset, parseCount } from '../src/push/prepare';

@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../src/deps';
-import { getJob } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import { createRunner } from '../../src/jobs/runner';
 import type { Job } from '../../src/jobs/types';
 import { formatTime, shanghaiDate } from '../../src/push/generators';
