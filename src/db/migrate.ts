@@ -1,10 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
 import type { Database } from './client';
 
 /**
@@ -29,9 +25,15 @@ const MIGRATION_LOCK = 4_711_001;
  */
 export async function migrateDb(db: Database): Promise<void> {
   if (db.kind === 'pglite' || !db.url) {
+    const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
     await migratePglite(db.orm as never, { migrationsFolder: MIGRATIONS_FOLDER });
     return;
   }
+  const [{ default: postgres }, { drizzle }, { migrate: migratePostgres }] = await Promise.all([
+    import('postgres'),
+    import('drizzle-orm/postgres-js'),
+    import('drizzle-orm/postgres-js/migrator'),
+  ]);
   const one = postgres(db.url, { max: 1, onnotice: () => {} });
   try {
     await one`select pg_advisory_lock(${MIGRATION_LOCK})`;
