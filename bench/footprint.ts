@@ -65,7 +65,15 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const child = spawn(process.execPath, ['--enable-source-maps', BOT], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', AMQP_URL: AMQP, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      AMQP_URL: AMQP,
+      PUSH_ALLOWED_QUEUES: 'footprint_*',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pid = child.pid as number;
