@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import v8 from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { initPgliteDir, PGLITE_CONF } from './pglite-init';
 import * as schema from './schema';
 
 /** The Drizzle query builder over our schema, the same type for both drivers. */
@@ -90,7 +89,7 @@ async function createPgliteDb(dataDir?: string): Promise<Database> {
   }
   let pg: PGlite;
   try {
-    if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) await initDataDirInChild(pgDir);
+    if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) await initPgliteDir(pgDir);
     pg = await PGlite.create({ dataDir: pgDir, postgresqlconf: PGLITE_CONF });
   } catch (err) {
     release();
@@ -116,32 +115,6 @@ async function createPgliteDb(dataDir?: string): Promise<Database> {
       }
     },
   };
-}
-
-/**
- * Settings of the embedded Postgres. Its defaults are a server's: 128 MB of shared buffers, every page
- * of which the WASM heap touches at start and keeps (about 110 MB of RSS), and shared memory sized for
- * 100 connections when PGlite only ever has one. PGlite writes these into the data directory's
- * postgresql.conf, so the first start already runs with them. Measured in README "Operations".
- */
-export const PGLITE_CONF = ['shared_buffers = 16MB', 'max_connections = 10'];
-
-/**
- * First start on an empty directory: PGlite's initdb peaks at 700+ MB of WASM memory, which a WASM
- * instance never gives back even after it is closed. So the cluster is created by a short-lived
- * child process, and this process then opens it like any warm start.
- */
-async function initDataDirInChild(pgDir: string): Promise<void> {
-  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const script = `const { PGlite } = require(${JSON.stringify(pglite)});
-PGlite.create({ dataDir: process.argv[1], postgresqlconf: JSON.parse(process.argv[2]) })
-  .then((pg) => pg.close())
-  .catch((err) => { console.error(err); process.exit(1); });`;
-  await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, ['--liftoff-only', '-e', script, pgDir, JSON.stringify(PGLITE_CONF)], { timeout: 120_000 }, (err, _stdout, stderr) =>
-      err ? reject(new Error(`creating the embedded database in ${pgDir} failed: ${stderr.trim() || err.message}`)) : resolve(),
-    );
-  });
 }
 
 /** Raised when another live process already holds the embedded database. */
