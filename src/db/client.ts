@@ -1,19 +1,29 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { createPostgresDb } from './postgres';
+import v8 from 'node:v8';
+import type { PGlite } from '@electric-sql/pglite';
+import { initPgliteDir, PGLITE_CONF } from './pglite-init';
 import * as schema from './schema';
 import type { Database, DbOptions, Orm } from './types';
 
 export type { Database, DbOptions, Orm } from './types';
 
-/** Open the database the configuration names: postgres.js for a URL, else PGlite. */
+/**
+ * Open the database the configuration names: postgres.js for a URL, else PGlite. Each driver is
+ * imported only when chosen, so neither mode loads the other's code.
+ */
 export async function createDb(opts: DbOptions): Promise<Database> {
-  return opts.url ? createPostgresDb(opts.url, opts) : createPgliteDb(opts.dataDir);
+  if (!opts.url) return createPgliteDb(opts.dataDir);
+  // The Worker imports ./postgres directly; here it loads only when a URL is configured.
+  const { createPostgresDb } = await import('./postgres');
+  return createPostgresDb(opts.url, opts);
 }
 
 async function createPgliteDb(dataDir?: string): Promise<Database> {
+  // Baseline-compiled WASM only: V8's optimising tier would add ~85 MB of machine code for
+  // Postgres's hot functions and compete for the CPU while the bot starts (README "Operations").
+  v8.setFlagsFromString('--liftoff-only');
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let release = () => {};
   let pgDir: string | undefined;
   if (dataDir) {
@@ -23,7 +33,8 @@ async function createPgliteDb(dataDir?: string): Promise<Database> {
   }
   let pg: PGlite;
   try {
-    pg = await PGlite.create(pgDir ? { dataDir: pgDir } : {});
+    if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) await initPgliteDir(pgDir);
+    pg = await PGlite.create({ dataDir: pgDir, postgresqlconf: PGLITE_CONF });
   } catch (err) {
     release();
     throw err;
