@@ -10,6 +10,7 @@ import { buildWorker, type LocalWorker, startWorker } from './worker-harness';
 
 // Webhooks through the Worker (workerd) and through a Node instance, on one database: the same
 // tokens, limits and answers; what the edge queues runs on the Node instance.
+let script: string;
 let tdb: TestDb;
 let server: RunningServer;
 let worker: LocalWorker;
@@ -32,7 +33,8 @@ async function both(path: string, token: string | undefined, body: unknown) {
 }
 
 beforeAll(async () => {
-  const [{ script }, db, b] = await Promise.all([buildWorker(), createTestDb('postgres'), connectBroker()]);
+  const [built, db, b] = await Promise.all([buildWorker(), createTestDb('postgres'), connectBroker()]);
+  script = built.script;
   tdb = db;
   broker = b;
   server = await testServer(tdb.db, ENV);
@@ -142,6 +144,20 @@ describe('webhooks through the Worker', () => {
       `select count(*)::int as n from jobs where kind = 'order_push' and requested_by = 'token:edge-ops'`,
     );
     expect(pushes[0]?.n).toBe(1);
+  });
+
+  it('names a missing secret or bad setting on every request until it is fixed', async () => {
+    const bare = await startWorker(script, tdb.url as string, { RATE_LIMIT_PER_MINUTE: 'lots' });
+    try {
+      const r = await fetch(`${bare.url}/hooks/commands/ping`, { method: 'POST' });
+      expect(r.status).toBe(503);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('misconfigured');
+      expect(body.error.message).toContain('wrangler secret put DINGTALK_CLIENT_SECRET');
+      expect(body.error.message).toContain('RATE_LIMIT_PER_MINUTE');
+    } finally {
+      await bare.close();
+    }
   });
 
   it('reports its own health and the database behind it', async () => {
