@@ -36,7 +36,7 @@ export const zhCore = {
   'args.unknown': '没有参数“{field}”。可用的参数：{valid}',
   'args.none': '（无）',
   'args.missing': '缺少参数 {field}（{desc}）。',
-  'args.invalid': '参数 {field}（{desc}）应为{expected}{got}。',
+  'args.invalid': '参数 {field}（{desc}）应为：{expected}{got}。',
   'args.got': '，收到的是“{value}”',
   'args.example': '例如：{example}',
 
