@@ -38,7 +38,7 @@ export function createDeps(opts: {
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
   const publisher = config.AMQP_URL
-    ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
+    ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
     : undefined;
   return {
     config,
@@ -60,7 +60,7 @@ export function createDeps(opts: {
       truncatedNote: (cut) => t('reply.truncated', { cut }),
     }),
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now }),
     presets,
     publisher,
     metrics: createMetrics(),

@@ -76,6 +76,7 @@ const schema = z.object({
   AMQP_CONFIRM_WINDOW: int(1, 100_000).default(500),
   AMQP_APP_ID: z.string().min(1).default('chatops-bot'),
   PUSH_ALLOWED_QUEUES: list.optional(),
+  PUSH_EXTRA_QUEUES: list.default([]),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
   AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
 });
@@ -113,6 +114,7 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   AMQP_CONFIRM_WINDOW: '500',
   AMQP_APP_ID: 'chatops-bot',
   PUSH_ALLOWED_QUEUES: 'oms_return_order_download_queue,test_*',
+  PUSH_EXTRA_QUEUES: 'uat_refund_queue,test_*',
   PUSH_MAX_COUNT: '100000',
   AMQP_RECONNECT_BUDGET_MS: '60000',
 };

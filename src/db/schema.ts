@@ -116,6 +116,10 @@ export const jobs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     attemptStartedAt: timestamp('attempt_started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Time spent running, summed over the attempts that ended (idle time between attempts excluded). */
+    runMs: bigint('run_ms', { mode: 'number' }).notNull().default(0),
+    /** What chat may say about `error` (a catalog code, or the log reference of an unknown error); see src/jobs/job-error.ts. */
+    errorInfo: jsonb('error_info'),
     // Final chat message: delivered at, tries so far, next try (null = nothing left to deliver).
     notifiedAt: timestamp('notified_at', { withTimezone: true }),
     notifyAttempts: integer('notify_attempts').notNull().default(0),
@@ -162,6 +166,15 @@ export const pushRuns = pgTable('push_runs', {
   confirmed: integer('confirmed').notNull().default(0),
   /** Messages published again after a lost connection (possible duplicates, never losses). */
   republished: integer('republished').notNull().default(0),
+  /**
+   * The install's tag in this push's order numbers (src/push/order-numbers.ts); null for pushes
+   * started before tags existed, which keep rendering as they did.
+   */
+  installTag: text('install_tag'),
+  /** Messages handed to the broker so far (confirmed or not): what a retried attempt may repeat. */
+  sent: integer('sent'),
+  /** Of `republished`, those sent again by a retried attempt (the rest: after lost connections). */
+  resentOnRetry: integer('resent_on_retry').notNull().default(0),
   firstOrderNo: text('first_order_no'),
   lastOrderNo: text('last_order_no'),
   createdAt: createdAt(),
