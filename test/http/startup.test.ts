@@ -20,6 +20,7 @@ describe('npm start on a busy port', () => {
     try {
       const r = await runScript('src/main.ts', [], {
         DATABASE_URL: tdb.url as string,
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'intake-port-')),
         PORT: String(port),
         HOST: '127.0.0.1',
         RUN_JOBS: 'false',
