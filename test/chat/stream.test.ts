@@ -74,9 +74,9 @@ describe('Stream mode', () => {
   it('pings the gateway every STREAM_PING_INTERVAL_MS', async () => {
     const before = fake.pings;
     const started = performance.now();
-    await waitUntil(() => fake.pings >= before + 2, 10_000, 'two pings');
-    // Two pings at a 1 s interval; the default (30 s) would send none in this time.
-    expect(performance.now() - started).toBeLessThan(5000);
+    await waitUntil(() => fake.pings >= before + 2, 20_000, 'two pings');
+    // Two pings at a 1 s interval (slack for a loaded machine); the default 30 s would send none in this time.
+    expect(performance.now() - started).toBeLessThan(15_000);
   });
 
   it('acks a redelivered callback again but runs it once', async () => {
