@@ -158,7 +158,7 @@ export async function resolveCommand(
   if (twice !== undefined) {
     const values = clipText(String(raw[twice]), ECHO_MAX);
     sink.text(t('dispatch.repeatedKey', { key: clipText(twice, ECHO_MAX), values, usage: def.examples[0] ?? `/${label}` }));
-    return fail('bad_args', `repeated key ${clipText(twice, 200)}`, { command: label, field: twice });
+    return failed('bad_args', `repeated key ${clipText(twice, 200)}`, { command: label, field: twice });
   }
 
   // Positional words fill the declared names in order; flag words set booleans.
