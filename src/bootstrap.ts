@@ -7,6 +7,7 @@ import { createReplier } from './chat/replier';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { createBackground, type Deps } from './deps';
+import { loadModels } from './diagnosis/models';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
 import { createMetrics } from './metrics/metrics';
@@ -37,6 +38,7 @@ export function createDeps(opts: {
       : undefined;
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
+  const models = loadModels(config);
   const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log }) : undefined;
   return {
     config,
@@ -47,9 +49,10 @@ export function createDeps(opts: {
     fetch: fetchFn,
     notifier: createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log }),
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, models, fetch: fetchFn }),
     presets,
     publisher,
+    models,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,

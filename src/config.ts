@@ -74,6 +74,20 @@ const schema = z.object({
   AMQP_APP_ID: z.string().min(1).default('chatops-bot'),
   PUSH_ALLOWED_QUEUES: list.optional(),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
+
+  DIAGNOSIS_MODELS: z.string().min(1).optional(),
+  DIAGNOSIS_MODELS_FILE: z.string().min(1).optional(),
+  DIAGNOSIS_CONCURRENCY: int(1, 1000).default(20),
+  DIAGNOSIS_SOFT_TIMEOUT_MS: int(1000, 86_400_000).default(540_000),
+  DIAGNOSIS_HARD_TIMEOUT_MS: int(1000, 86_400_000).default(600_000),
+  DIAGNOSIS_API_RATE_LIMITS: z
+    .string()
+    .regex(/^\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*$/, { error: 'expected four whole numbers: submit,status,cancel,statistics' })
+    .default('3,30,5,10')
+    .transform((s) => {
+      const [submit = 3, status = 30, cancel = 5, statistics = 10] = s.split(',').map((x) => Number(x.trim()));
+      return { submit, status, cancel, statistics };
+    }),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -107,6 +121,12 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   AMQP_APP_ID: 'chatops-bot',
   PUSH_ALLOWED_QUEUES: 'oms_return_order_download_queue,test_*',
   PUSH_MAX_COUNT: '100000',
+  DIAGNOSIS_MODELS: '{"doubao":{"baseUrl":"https://ark.cn-beijing.volces.com/api/v3","model":"doubao-1-5-pro-32k-250115","apiKey":"…"}}',
+  DIAGNOSIS_MODELS_FILE: './models.json',
+  DIAGNOSIS_CONCURRENCY: '20',
+  DIAGNOSIS_SOFT_TIMEOUT_MS: '540000',
+  DIAGNOSIS_HARD_TIMEOUT_MS: '600000',
+  DIAGNOSIS_API_RATE_LIMITS: '3,30,5,10',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -170,7 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 function redact(key: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/SECRET|PASSWORD/.test(key)) return '***';
+  if (/SECRET|PASSWORD|DIAGNOSIS_MODELS$/.test(key)) return '***';
   return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 

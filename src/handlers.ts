@@ -1,4 +1,6 @@
 import type { Config } from './config';
+import { createDiagnosisJob } from './diagnosis/diagnosis-job';
+import type { ModelSet } from './diagnosis/models';
 import type { Translator } from './i18n';
 import { cleanupJob } from './jobs/cleanup';
 import type { AnyJobDefinition } from './jobs/types';
@@ -15,6 +17,8 @@ export function createJobDefinitions(env: {
   t: Translator;
   presets: PresetRegistry;
   publisher?: Publisher;
+  models: ModelSet;
+  fetch: typeof fetch;
 }): AnyJobDefinition[] {
-  return [cleanupJob, createPushJob(env)];
+  return [cleanupJob, createPushJob(env), createDiagnosisJob(env)];
 }
