@@ -17,7 +17,7 @@ export const zhDiagnosis = {
   'diagnose.queued':
     '品牌诊断任务 #{id} 已受理：{q} 个问题 × {m} 个模型 = {calls} 次调用，预计约 {eta}。完成后会在这里发送结果，/diagnose status {id} 查看进度。',
   'diagnose.modelGone': '模型 {models} 已不在配置中（DIAGNOSIS_MODELS 被修改了？），无法继续这次诊断。',
-  'diagnose.progress': '已完成 {done}/{total} 次调用',
+  'diagnose.progress': '{done}/{total} 次调用',
   'diagnose.allFailed': '全部 {total} 次模型调用都失败了，第一个错误：{error}',
   'diagnose.callFailed': '{model} 第 {q} 题：{error}',
   'diagnose.notFound': '没有找到品牌诊断任务 #{id}（或它不是你发起的）。发送 /diagnose history 查看最近的诊断。',
