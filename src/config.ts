@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 import { ROLES } from './lib/roles';
@@ -74,6 +75,9 @@ const schema = z.object({
   AMQP_APP_ID: z.string().min(1).default('chatops-bot'),
   PUSH_ALLOWED_QUEUES: list.optional(),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
+
+  FILES_DIR: z.string().min(1).optional(),
+  FILES_TTL_HOURS: int(1, 24 * 365).default(168),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -107,6 +111,8 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   AMQP_APP_ID: 'chatops-bot',
   PUSH_ALLOWED_QUEUES: 'oms_return_order_download_queue,test_*',
   PUSH_MAX_COUNT: '100000',
+  FILES_DIR: './data/files',
+  FILES_TTL_HOURS: '168',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -115,6 +121,8 @@ type Parsed = z.output<typeof schema>;
 export type Config = Readonly<
   Parsed & {
     PUBLIC_URL: string;
+    /** Where stored files (exports, reports) live: FILES_DIR, else DATA_DIR/files. */
+    FILES_DIR: string;
     /** Stream mode runs: credentials present and DINGTALK_STREAM is not off. */
     streamEnabled: boolean;
     /** The robot code used for dedupe and OpenAPI sends (DINGTALK_ROBOT_CODE, else the client id). */
@@ -162,7 +170,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return Object.freeze({
     ...c,
-    PUBLIC_URL: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    FILES_DIR: c.FILES_DIR ?? path.join(c.DATA_DIR, 'files'),
     streamEnabled: c.DINGTALK_STREAM !== 'off' && Boolean(c.DINGTALK_CLIENT_ID && c.DINGTALK_CLIENT_SECRET),
     robotCode: c.DINGTALK_ROBOT_CODE ?? c.DINGTALK_CLIENT_ID ?? 'local',
   });

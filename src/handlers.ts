@@ -1,6 +1,7 @@
 import type { Config } from './config';
+import { filesCleanupStep } from './files/cleanup';
 import type { Translator } from './i18n';
-import { cleanupJob } from './jobs/cleanup';
+import { createCleanupJob } from './jobs/cleanup';
 import type { AnyJobDefinition } from './jobs/types';
 import type { PresetRegistry } from './push/presets';
 import type { Publisher } from './push/publisher';
@@ -16,5 +17,5 @@ export function createJobDefinitions(env: {
   presets: PresetRegistry;
   publisher?: Publisher;
 }): AnyJobDefinition[] {
-  return [cleanupJob, createPushJob(env)];
+  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env)];
 }
