@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 import { ROLES } from './lib/roles';
@@ -88,6 +89,8 @@ const schema = z.object({
       const [submit = 3, status = 30, cancel = 5, statistics = 10] = s.split(',').map((x) => Number(x.trim()));
       return { submit, status, cancel, statistics };
     }),
+  FILES_DIR: z.string().min(1).optional(),
+  FILES_TTL_HOURS: int(1, 24 * 365).default(168),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -127,6 +130,8 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   DIAGNOSIS_SOFT_TIMEOUT_MS: '540000',
   DIAGNOSIS_HARD_TIMEOUT_MS: '600000',
   DIAGNOSIS_API_RATE_LIMITS: '3,30,5,10',
+  FILES_DIR: './data/files',
+  FILES_TTL_HOURS: '168',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -135,6 +140,8 @@ type Parsed = z.output<typeof schema>;
 export type Config = Readonly<
   Parsed & {
     PUBLIC_URL: string;
+    /** Where stored files (exports, reports) live: FILES_DIR, else DATA_DIR/files. */
+    FILES_DIR: string;
     /** Stream mode runs: credentials present and DINGTALK_STREAM is not off. */
     streamEnabled: boolean;
     /** The robot code used for dedupe and OpenAPI sends (DINGTALK_ROBOT_CODE, else the client id). */
@@ -182,7 +189,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return Object.freeze({
     ...c,
-    PUBLIC_URL: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    FILES_DIR: c.FILES_DIR ?? path.join(c.DATA_DIR, 'files'),
     streamEnabled: c.DINGTALK_STREAM !== 'off' && Boolean(c.DINGTALK_CLIENT_ID && c.DINGTALK_CLIENT_SECRET),
     robotCode: c.DINGTALK_ROBOT_CODE ?? c.DINGTALK_CLIENT_ID ?? 'local',
   });

@@ -1,8 +1,9 @@
 import type { Config } from './config';
 import { createDiagnosisJob } from './diagnosis/diagnosis-job';
 import type { ModelSet } from './diagnosis/models';
+import { filesCleanupStep } from './files/cleanup';
 import type { Translator } from './i18n';
-import { cleanupJob } from './jobs/cleanup';
+import { createCleanupJob } from './jobs/cleanup';
 import type { AnyJobDefinition } from './jobs/types';
 import type { PresetRegistry } from './push/presets';
 import type { Publisher } from './push/publisher';
@@ -20,5 +21,5 @@ export function createJobDefinitions(env: {
   models: ModelSet;
   fetch: typeof fetch;
 }): AnyJobDefinition[] {
-  return [cleanupJob, createPushJob(env), createDiagnosisJob(env)];
+  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env), createDiagnosisJob(env)];
 }

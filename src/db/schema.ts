@@ -195,3 +195,26 @@ export const diagnosisAnswers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.jobId, t.model, t.questionIndex] }), index('diagnosis_answers_model_idx').on(t.model, t.createdAt)],
 );
+
+/**
+ * Files the bot produced (exports, reports), kept under FILES_DIR and served by signed links until
+ * `expires_at`; the clean-up job deletes the bytes and sets `removed_at` (the row stays for history).
+ */
+export const files = pgTable(
+  'files',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: bigint('job_id', { mode: 'number' }),
+    name: text('name').notNull(),
+    /** Path relative to FILES_DIR. */
+    storedAs: text('stored_as').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    rows: bigint('rows', { mode: 'number' }),
+    sha256: text('sha256').notNull(),
+    contentType: text('content_type').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+  },
+  (t) => [index('files_job_idx').on(t.jobId), index('files_expiry_idx').on(t.expiresAt).where(sql`removed_at is null`)],
+);
