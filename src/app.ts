@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { callbackRoutes } from './chat/callback-route';
 import type { Deps } from './deps';
+import { diagnosisApiRoutes } from './http/diagnosis-api';
 import { fileRoutes } from './http/files';
 import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
@@ -36,6 +37,7 @@ export function createApp(deps: Deps): Hono {
   app.route('/', hookRoutes(deps));
   app.route('/', jobsApiRoutes(deps));
   app.route('/', pushHookRoutes(deps));
+  app.route('/', diagnosisApiRoutes(deps));
   app.route('/', fileRoutes(deps));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   return app;
