@@ -45,6 +45,7 @@ const call = (method: string, path: string, token: string | null, body?: unknown
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+const json = (r: Response | undefined): Promise<any> => (r as Response).json();
 const submit = (token: string | null, body: unknown) => call('POST', '/api/perform-brand-test-async', token, body);
 
 describe('the old-compatible diagnosis API', () => {
@@ -56,7 +57,7 @@ describe('the old-compatible diagnosis API', () => {
       priority: 5,
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toEqual({
       status: 'queued',
       execution_id: expect.stringMatching(/^\d+$/),
@@ -66,7 +67,7 @@ describe('the old-compatible diagnosis API', () => {
     await waitForStatus(t.db, Number(body.execution_id), ['succeeded', 'failed'], 20_000);
     const st = await call('GET', `/api/diagnosis/status/${body.execution_id}`, operator);
     expect(st.status).toBe(200);
-    const s = await st.json();
+    const s = await json(st);
     expect(Object.keys(s).sort()).toEqual(
       ['completed_at', 'created_at', 'error_message', 'execution_id', 'progress', 'result', 'started_at', 'status', 'task_type'].sort(),
     );
@@ -110,7 +111,7 @@ describe('the old-compatible diagnosis API', () => {
     for (const [i, [body, field, msg]] of cases.entries()) {
       const res = await submit(await createApiToken(t.db, `bad-input-${i}`, 'operator', 'test'), body);
       expect(res.status).toBe(400);
-      const j = await res.json();
+      const j = await json(res);
       expect(j.field).toBe(field);
       expect(j.error).toMatch(msg);
     }
@@ -121,14 +122,14 @@ describe('the old-compatible diagnosis API', () => {
     const token = await createApiToken(t.db, 'canceller', 'operator', 'test');
     llm.calls.length = 0;
     const res = await submit(token, { brand_list: ['A'], selectedModels: [{ name: 'slow' }], customQuestions: ['Q1', 'Q2'] });
-    const { execution_id } = await res.json();
+    const { execution_id } = await json(res);
     await waitUntil(() => llm.calls.length === 2, 15_000, 'both calls in flight');
     const c = await call('POST', `/api/diagnosis/cancel/${execution_id}`, token);
     expect(c.status).toBe(200);
-    expect(await c.json()).toMatchObject({ execution_id, status: 'cancelling' });
+    expect(await json(c)).toMatchObject({ execution_id, status: 'cancelling' });
     await waitForStatus(t.db, Number(execution_id), ['cancelled'], 15_000);
     await waitUntil(() => llm.calls.every((x) => x.aborted), 5000, 'the calls dropped');
-    const s = await (await call('GET', `/api/diagnosis/status/${execution_id}`, token)).json();
+    const s = await json(await call('GET', `/api/diagnosis/status/${execution_id}`, token));
     expect(s.status).toBe('cancelled');
     expect((await call('POST', `/api/diagnosis/cancel/${execution_id}`, token)).status).toBe(409);
   });
@@ -140,9 +141,9 @@ describe('the old-compatible diagnosis API', () => {
       selectedModels: [{ name: 'broken' }, { name: 'doubao' }],
       customQuestions: ['Q1', 'Q2'],
     });
-    const { execution_id } = await res.json();
+    const { execution_id } = await json(res);
     await waitForStatus(t.db, Number(execution_id), ['succeeded', 'failed'], 20_000);
-    const s = await (await call('GET', '/api/diagnosis/statistics', token)).json();
+    const s = await json(await call('GET', '/api/diagnosis/statistics', token));
     expect(s.by_status.completed).toBeGreaterThanOrEqual(2);
     expect(s.by_status.cancelled).toBeGreaterThanOrEqual(1);
     expect(s.total).toBe(Object.values(s.by_status as Record<string, number>).reduce((a, b) => a + b, 0));
@@ -183,6 +184,6 @@ describe('the old-compatible diagnosis API', () => {
     const retryAfter = Number(limited?.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect((await limited?.json()).error).toMatch(/rate limited/);
+    expect((await json(limited)).error).toMatch(/rate limited/);
   });
 });
