@@ -1,6 +1,7 @@
 import type { Config } from './config';
 import { createDiagnosisJob } from './diagnosis/diagnosis-job';
 import type { ModelSet } from './diagnosis/models';
+import { createReportPublisher } from './diagnosis/xlsx-report';
 import { filesCleanupStep } from './files/cleanup';
 import type { Translator } from './i18n';
 import { createCleanupJob } from './jobs/cleanup';
@@ -20,6 +21,9 @@ export function createJobDefinitions(env: {
   publisher?: Publisher;
   models: ModelSet;
   fetch: typeof fetch;
+  callbackSecret: string;
+  now: () => number;
 }): AnyJobDefinition[] {
-  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env), createDiagnosisJob(env)];
+  const reports = createReportPublisher({ ...env, fileName: (id) => env.t('diagnose.reportName', { id }) });
+  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env), createDiagnosisJob({ ...env, reports })];
 }

@@ -127,7 +127,7 @@ export function createDiagnosisJob(env: DiagnosisJobEnv): JobDefinition<Diagnosi
       if (env.reports) {
         try {
           const sheets = buildReportSheets(result, analysed, t);
-          result.report = await env.reports.publish({ jobId: job.id, sheets, signal });
+          result.report = await env.reports.publish({ jobId: job.id, sheets, signal, db });
         } catch (err) {
           if (signal.aborted) throw err;
           // The figures are in the chat summary; a report that could not be written is a warning.

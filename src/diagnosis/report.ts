@@ -1,3 +1,4 @@
+import type { Database } from '../db/client';
 import type { Translator } from '../i18n';
 import type { Mention } from './analysis';
 import type { StoredAnswer } from './answers';
@@ -20,7 +21,7 @@ export interface ReportSheet {
 
 /** Writes a report and returns its signed download link (the files module behind it). */
 export interface ReportPublisher {
-  publish(r: { jobId: number; sheets: ReportSheet[]; signal: AbortSignal }): Promise<ReportLink>;
+  publish(r: { jobId: number; sheets: ReportSheet[]; signal: AbortSignal; db: Database }): Promise<ReportLink>;
 }
 
 const round = (x: number | null, d = 4) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);

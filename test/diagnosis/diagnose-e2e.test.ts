@@ -82,6 +82,30 @@ describe('/diagnose through the chat callback', () => {
     });
     expect(stored.every((a) => (a.latencyMs ?? -1) >= 0)).toBe(true);
 
+    // The report: a signed link in the summary; its cells say what the answers say.
+    const link = /\[(品牌诊断-\d+\.xlsx)\]\((\S+)\)/.exec(final.text);
+    expect(link?.[1]).toBe(`品牌诊断-${id}.xlsx`);
+    const res = await fetch(`${server.url}${new URL(link?.[2] ?? '').pathname}${new URL(link?.[2] ?? '').search}`);
+    expect(res.status).toBe(200);
+    const { default: ExcelJS } = await import('exceljs');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(await res.arrayBuffer());
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['汇总', '按模型', '全部回答']);
+    const rows = (name: string) => (wb.getWorksheet(name)?.getSheetValues() ?? []).filter(Boolean).map((r) => (r as unknown[]).slice(1));
+    expect(rows('汇总')).toEqual([
+      ['品牌', '提及率', '平均排名', '首位率', '声量份额', '提及次数', '回答数'],
+      ['趣车良品', 0.6667, 1.5, 0.3333, 0.5, 5, 6],
+      ['竞品A', 0.5, 1.33, 0.3333, 0.3, 3, 6],
+      ['竞品B', 0.3333, 1.5, 0.1667, 0.2, 2, 6],
+    ]);
+    expect(rows('按模型')).toContainEqual(['qwen', '趣车良品', 0.6667, 2, 0, 0.6, 3, 3]);
+    const answers = rows('全部回答');
+    expect(answers).toHaveLength(7);
+    expect(answers[0]?.slice(7, 13)).toEqual(['趣车良品 次数', '趣车良品 排名', '竞品A 次数', '竞品A 排名', '竞品B 次数', '竞品B 排名']);
+    const q3qwen = answers.find((r) => r[0] === 'qwen' && r[1] === 3);
+    expect(q3qwen?.slice(2, 4)).toEqual(['Q3', 'qwen-2026-01']);
+    expect(q3qwen?.slice(7)).toEqual([2, 2, 0, undefined, 1, 1, '竞品B 然后 趣车良品 趣车良品']);
+
     // Status from chat, and the same brand set again: the summary shows the change since then.
     const status = await say(`/diagnose status ${id}`);
     expect(status).toContain(`品牌诊断 #${id}：✅ 已完成`);

@@ -49,6 +49,7 @@ export const enDiagnosis: { readonly [K in keyof typeof zhDiagnosis]: string } =
   'diagnose.col.promptTokens': 'Prompt tokens',
   'diagnose.col.completionTokens': 'Completion tokens',
   'diagnose.col.answer': 'Answer',
+  'diagnose.reportName': 'brand-diagnosis-{id}.xlsx',
   'diagnose.sheet.summary': 'Summary',
   'diagnose.sheet.perModel': 'Per model',
   'diagnose.sheet.answers': 'Answers',

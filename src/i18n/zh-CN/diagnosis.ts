@@ -46,6 +46,7 @@ export const zhDiagnosis = {
   'diagnose.col.promptTokens': '输入 tokens',
   'diagnose.col.completionTokens': '输出 tokens',
   'diagnose.col.answer': '回答',
+  'diagnose.reportName': '品牌诊断-{id}.xlsx',
   'diagnose.sheet.summary': '汇总',
   'diagnose.sheet.perModel': '按模型',
   'diagnose.sheet.answers': '全部回答',
