@@ -16,8 +16,13 @@ export type CallOutcome =
 export interface SchedulerOptions {
   tasks: CallTask[];
   models: readonly ModelConfig[];
-  /** Calls in flight at once, all models together. */
+  /** Calls in flight at once, all models together (when no shared `gates` are given). */
   concurrency: number;
+  /**
+   * Slots and rate windows shared by every run in this process, so two diagnoses running at once
+   * still keep each model (and the total) within its limits. Without it, the run has its own.
+   */
+  gates?: CallGates;
   /** Aborts calls in flight and starts no more (cancel, hard timeout, lost lease). */
   signal: AbortSignal;
   /** One HTTP try of a task; throws ModelCallError (or the signal's reason). */
@@ -62,6 +67,29 @@ export class SlidingWindow {
   }
 }
 
+/** Concurrency slots (global and per model) and per-model rate windows, shareable between runs. */
+export interface CallGates {
+  concurrency: number;
+  active: number;
+  models: Map<string, { active: number; window: SlidingWindow }>;
+  /** Runs waiting for a slot: each is told when any slot frees. */
+  waiters: Set<() => void>;
+}
+
+/** Gates for one process (or one run), with `concurrency` calls in flight at most. */
+export function createCallGates(concurrency: number): CallGates {
+  return { concurrency, active: 0, models: new Map(), waiters: new Set() };
+}
+
+function modelGate(g: CallGates, m: ModelConfig) {
+  let gate = g.models.get(m.name);
+  if (!gate) {
+    gate = { active: 0, window: new SlidingWindow(m.rpm, m.rateWindowMs) };
+    g.models.set(m.name, gate);
+  }
+  return gate;
+}
+
 interface Pending {
   task: CallTask;
   tries: number;
@@ -78,7 +106,8 @@ export function runCalls(o: SchedulerOptions): Promise<void> {
   const now = o.now ?? Date.now;
   const random = o.random ?? Math.random;
   const backoff = o.backoff ?? DEFAULT_BACKOFF;
-  const models = new Map(o.models.map((m) => [m.name, { cfg: m, active: 0, window: new SlidingWindow(m.rpm, m.rateWindowMs) }]));
+  const gates = o.gates ?? createCallGates(o.concurrency);
+  const models = new Map(o.models.map((m) => [m.name, { cfg: m, gate: modelGate(gates, m) }]));
   const queue: Pending[] = o.tasks.map((task) => ({ task, tries: 0, notBefore: 0 }));
   const stores = new Set<Promise<void>>();
   let active = 0;
@@ -87,18 +116,21 @@ export function runCalls(o: SchedulerOptions): Promise<void> {
   let finished = false;
 
   return new Promise<void>((resolve, reject) => {
+    const end = () => {
+      finished = true;
+      clearTimeout(timer);
+      gates.waiters.delete(wake);
+    };
     const settleIfDone = () => {
       if (finished) return;
       if (o.signal.aborted) {
         if (active > 0) return;
-        finished = true;
-        clearTimeout(timer);
+        end();
         void Promise.allSettled([...stores]).then(() => reject(o.signal.reason));
         return;
       }
       if (queue.length > 0 || active > 0) return;
-      finished = true;
-      clearTimeout(timer);
+      end();
       Promise.all([...stores]).then(() => resolve(), reject);
     };
 
@@ -108,8 +140,7 @@ export function runCalls(o: SchedulerOptions): Promise<void> {
       p.catch((err) => {
         // A lost answer cannot be told apart from an unanswered call later: stop the run.
         if (!finished) {
-          finished = true;
-          clearTimeout(timer);
+          end();
           reject(err);
         }
       }).finally(() => stores.delete(p));
@@ -120,7 +151,7 @@ export function runCalls(o: SchedulerOptions): Promise<void> {
       if (o.signal.aborted) return settleIfDone();
       const t = now();
       let wakeAt = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < queue.length && active < o.concurrency; ) {
+      for (let i = 0; i < queue.length && gates.active < gates.concurrency; ) {
         const p = queue[i] as Pending;
         const m = models.get(p.task.model);
         if (!m) {
@@ -133,35 +164,34 @@ export function runCalls(o: SchedulerOptions): Promise<void> {
           i++;
           continue;
         }
-        if (m.active >= m.cfg.concurrency) {
+        if (m.gate.active >= m.cfg.concurrency) {
           i++;
           continue;
         }
-        const free = m.window.nextFreeAt(t);
+        const free = m.gate.window.nextFreeAt(t);
         if (free > t) {
           wakeAt = Math.min(wakeAt, free);
           i++;
           continue;
         }
         queue.splice(i, 1);
-        const mark = m.window.take(t);
-        m.active += 1;
+        const mark = m.gate.window.take(t);
+        m.gate.active += 1;
+        gates.active += 1;
         active += 1;
         p.tries += 1;
         const started = performance.now();
         o.call(p.task, o.signal).then(
           (answer) => {
             mark.settle(now());
-            m.active -= 1;
-            active -= 1;
+            release(m.gate);
             store(p.task, { ok: true, answer, latencyMs: Math.round(performance.now() - started), tries: p.tries });
             pump();
             settleIfDone();
           },
           (err: unknown) => {
             mark.settle(now());
-            m.active -= 1;
-            active -= 1;
+            release(m.gate);
             if (!o.signal.aborted) {
               const retryable = err instanceof ModelCallError ? err.retryable : false;
               if (retryable && p.tries <= m.cfg.maxRetries) {
@@ -191,6 +221,15 @@ export function runCalls(o: SchedulerOptions): Promise<void> {
       settleIfDone();
     };
 
+    // A slot freed by this run or another one sharing the gates: every waiting run looks again.
+    const release = (gate: { active: number }) => {
+      gate.active -= 1;
+      gates.active -= 1;
+      active -= 1;
+      for (const w of [...gates.waiters]) if (w !== wake) w();
+    };
+    const wake = () => pump();
+    gates.waiters.add(wake);
     o.signal.addEventListener('abort', () => settleIfDone(), { once: true });
     pump();
   });

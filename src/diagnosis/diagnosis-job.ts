@@ -4,7 +4,7 @@ import type { Translator } from '../i18n';
 import { defineJob, type JobDefinition } from '../jobs/types';
 import { aggregate, analyzeAnswer, type Brand } from './analysis';
 import { loadAnswers, saveOutcome } from './answers';
-import { type CallTask, runCalls } from './call-scheduler';
+import { type CallTask, createCallGates, runCalls } from './call-scheduler';
 import { callChatCompletion } from './chat-client';
 import type { ModelSet } from './models';
 import { buildReportSheets, type ReportPublisher } from './report';
@@ -51,6 +51,8 @@ async function previousRun(db: Database, brandKey: string, jobId: number): Promi
  */
 export function createDiagnosisJob(env: DiagnosisJobEnv): JobDefinition<DiagnosisPayload, DiagnosisResult> {
   const { t } = env;
+  // One set of slots and rate windows for every diagnosis this process runs.
+  const gates = createCallGates(env.config.DIAGNOSIS_CONCURRENCY);
   return defineJob<DiagnosisPayload, DiagnosisResult>({
     kind: DIAGNOSIS_KIND,
     concurrency: 4,
@@ -76,6 +78,7 @@ export function createDiagnosisJob(env: DiagnosisJobEnv): JobDefinition<Diagnosi
         tasks,
         models,
         concurrency: env.config.DIAGNOSIS_CONCURRENCY,
+        gates,
         signal,
         call: (task, s) => {
           const m = env.models.get(task.model);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CallOutcome, type CallTask, runCalls } from '../../src/diagnosis/call-scheduler';
+import { type CallGates, type CallOutcome, type CallTask, createCallGates, runCalls } from '../../src/diagnosis/call-scheduler';
 import { callChatCompletion, parseRetryAfter } from '../../src/diagnosis/chat-client';
 import { type ModelConfig, parseModels } from '../../src/diagnosis/models';
 import { waitUntil } from '../helpers/fake-dingtalk';
@@ -27,7 +27,7 @@ function model(name: string, over: Partial<ModelConfig> = {}): ModelConfig {
   };
 }
 
-async function run(models: ModelConfig[], questions: number, opts: { concurrency?: number; signal?: AbortSignal } = {}) {
+async function run(models: ModelConfig[], questions: number, opts: { concurrency?: number; signal?: AbortSignal; gates?: CallGates } = {}) {
   const tasks: CallTask[] = [];
   for (let q = 0; q < questions; q++) for (const m of models) tasks.push({ model: m.name, questionIndex: q });
   const outcomes = new Map<string, CallOutcome>();
@@ -36,6 +36,7 @@ async function run(models: ModelConfig[], questions: number, opts: { concurrency
     tasks,
     models,
     concurrency: opts.concurrency ?? 20,
+    gates: opts.gates,
     signal: opts.signal ?? new AbortController().signal,
     backoff: { backoff: 'fixed', baseMs: 50, maxMs: 50, jitter: 0 },
     call: (t, s) => callChatCompletion(fetch, byName.get(t.model) as ModelConfig, `q${t.questionIndex}`, s),
@@ -76,6 +77,19 @@ describe('runCalls', () => {
     }
     expect(max).toBeLessThanOrEqual(5);
     expect(max).toBeGreaterThanOrEqual(4);
+  });
+
+  it('two runs sharing the process’s gates keep a model within its limit together', async () => {
+    server.calls.length = 0;
+    server.setScript(() => ({ delayMs: 80 }));
+    const gates = createCallGates(20);
+    const m = model('shared', { concurrency: 2 });
+    const [a, b] = await Promise.all([run([m], 5, { gates }), run([m], 5, { gates })]);
+    expect(a.size + b.size).toBe(10);
+    expect(server.calls).toHaveLength(10);
+    expect(server.maxConcurrent('shared')).toBe(2);
+    expect(gates.active).toBe(0);
+    expect(gates.waiters.size).toBe(0);
   });
 
   it('retries 429 after the Retry-After the server named, and 500s, then answers', async () => {
