@@ -23,8 +23,17 @@ export function mainFinding(overall: readonly BrandStats[], t: Translator): stri
       ? t('diagnose.finding.noneMentioned')
       : t('diagnose.finding.notMentioned', { own: own.brand, leader: leader.brand, rate: pct(leader.mentionRate) });
   }
-  const place = byRate.findIndex((s) => s.brand === own.brand) + 1;
-  if (leader.brand === own.brand || leader.mentionRate === own.mentionRate) {
+  const place = overall.filter((s) => s.mentionRate > own.mentionRate).length + 1;
+  const tied = overall.filter((s) => s.brand !== own.brand && s.mentionRate === own.mentionRate);
+  if (leader.mentionRate === own.mentionRate && tied.length > 0) {
+    return t('diagnose.finding.tied', {
+      own: own.brand,
+      rate: pct(own.mentionRate),
+      others: tied.map((s) => s.brand).join(t('list.sep')),
+      rank: own.averageRank?.toFixed(1) ?? '-',
+    });
+  }
+  if (leader.mentionRate === own.mentionRate) {
     const second = byRate.find((s) => s.brand !== own.brand);
     return t('diagnose.finding.leads', {
       own: own.brand,

@@ -57,6 +57,7 @@ export const enDiagnosis: { readonly [K in keyof typeof zhDiagnosis]: string } =
   'diagnose.finding.noneMentioned': 'No answer mentioned any of the brands.',
   'diagnose.finding.notMentioned': '{own} was not mentioned in any answer; {leader} was mentioned most ({rate}).',
   'diagnose.finding.leads': '{own} leads with a mention rate of {rate} (average rank {rank}; next: {second} {secondRate}).',
+  'diagnose.finding.tied': '{own} shares the highest mention rate, {rate}, with {others} ({own}: average rank {rank}).',
   'diagnose.finding.behind': '{own} has a mention rate of {rate}, behind {leader} ({leaderRate}): place {place} of {of} brands.',
   'diagnose.statLine': '- **{brand}** mentioned {rate}{change} · avg rank {rank} · first {first} · share of voice {sov}',
   'diagnose.summary.scope': '{q} questions × {m} models, {answered}/{calls} answers.',

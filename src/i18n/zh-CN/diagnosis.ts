@@ -54,6 +54,7 @@ export const zhDiagnosis = {
   'diagnose.finding.noneMentioned': '所有回答都没有提到任何一个品牌。',
   'diagnose.finding.notMentioned': '{own} 在所有回答中都没有被提及，提及最多的是 {leader}（{rate}）。',
   'diagnose.finding.leads': '{own} 提及率 {rate}，领先所有竞品（平均排名 {rank}；其次是 {second} {secondRate}）。',
+  'diagnose.finding.tied': '{own} 提及率 {rate}，与 {others} 并列最高（{own} 平均排名 {rank}）。',
   'diagnose.finding.behind': '{own} 提及率 {rate}，落后于 {leader}（{leaderRate}），在 {of} 个品牌中排第 {place}。',
   'diagnose.statLine': '- **{brand}** 提及 {rate}{change} · 平均排名 {rank} · 首位 {first} · 声量 {sov}',
   'diagnose.summary.scope': '{q} 个问题 × {m} 个模型，收到 {answered}/{calls} 个回答。',
