@@ -8,7 +8,7 @@ import { createDiagnosisJob } from '../src/diagnosis/diagnosis-job';
 import { parseModels } from '../src/diagnosis/models';
 import { submitDiagnosis, validateDiagnosis } from '../src/diagnosis/submit-diagnosis';
 import { createTranslator } from '../src/i18n';
-import { getJob } from '../src/jobs/queue';
+import { getJob } from '../src/jobs/reads';
 import { createRunner } from '../src/jobs/runner';
 import { startFakeOpenAI } from '../test/diagnosis/fake-openai';
 

@@ -8,8 +8,9 @@ import { describeDiagnosis, pct } from '../src/diagnosis/summary';
 import { UserError } from '../src/errors';
 import type { MessageKey } from '../src/i18n';
 import { canAct, canView } from '../src/jobs/access';
+import { cancelJob } from '../src/jobs/admin';
 import { progressBar } from '../src/jobs/progress-throttle';
-import { cancelJob, getJob, listJobs } from '../src/jobs/queue';
+import { getJob, listJobs } from '../src/jobs/reads';
 import { formatDuration, formatTime, STATUS_ICON } from '../src/jobs/render';
 import type { Job } from '../src/jobs/types';
 

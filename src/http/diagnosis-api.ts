@@ -7,9 +7,12 @@ import { submitDiagnosis, validateDiagnosis } from '../diagnosis/submit-diagnosi
 import { DIAGNOSIS_KIND } from '../diagnosis/types';
 import { UserError } from '../errors';
 import { canAct, canView } from '../jobs/access';
-import { cancelJob, getJob } from '../jobs/queue';
+import { cancelJob } from '../jobs/admin';
+import { getJob } from '../jobs/reads';
 import type { Job } from '../jobs/types';
-import { type AuthVars, callerOf, ensureRole, requireToken } from './auth';
+import { type AuthVars, callerOf, ensureRole } from './auth';
+import { readJsonObject } from './body';
+import { ApiError } from './errors';
 
 /** The old API's status words (its submit answer says "queued"; a finished run is "completed"). */
 const STATUS: Record<string, string> = {
@@ -30,6 +33,9 @@ const submitBody = z.object({
   }),
   priority: z.coerce.number().int().optional(),
 });
+
+const SUBMIT_EXAMPLE =
+  '{"brand_list": ["趣车良品", "竞品A"], "selectedModels": [{"name": "doubao"}], "customQuestions": ["深圳新能源汽车改装门店哪家好？"], "priority": 5}';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -58,47 +64,43 @@ export function statusJson(job: Job) {
 export function diagnosisApiRoutes(deps: Deps): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
   const limits = deps.config.DIAGNOSIS_API_RATE_LIMITS;
-  const auth = requireToken(deps, 'viewer');
+  // The bearer token (and the general per-caller limit) is checked for all of /api/* in app.ts.
   const limited = (what: keyof typeof limits) => async (c: Context<AuthVars>, next: () => Promise<void>) => {
     const rl = await takeRateLimit(deps.db, `diagnosis-api:${what}:${callerOf(c).key}`, limits[what]);
     if (!rl.allowed) {
-      c.header('Retry-After', String(rl.retryAfterSec));
-      return c.json(
-        {
-          status: 'error',
-          error: `rate limited: at most ${limits[what]} ${what} requests a minute; retry in ${rl.retryAfterSec} s`,
-          retry_after: rl.retryAfterSec,
-        },
+      throw new ApiError(
         429,
+        'rate_limited',
+        deps.t('diagnose.api.rateLimited', { limit: limits[what], seconds: rl.retryAfterSec }),
+        undefined,
+        {
+          'Retry-After': String(rl.retryAfterSec),
+        },
       );
     }
     await next();
   };
-  const err = (c: Context, status: 400 | 404 | 409, error: string, field?: string) =>
-    c.json({ status: 'error', error, ...(field ? { field } : {}) }, status);
   const load = async (c: Context<AuthVars>) => {
     const id = Number(c.req.param('id'));
     const job = Number.isSafeInteger(id) && id > 0 ? await getJob(deps.db, id) : null;
-    if (!job || job.kind !== DIAGNOSIS_KIND || !canView({ caller: callerOf(c) }, job)) return null;
+    if (!job || job.kind !== DIAGNOSIS_KIND || !canView({ caller: callerOf(c) }, job)) {
+      throw new ApiError(404, 'not_found', deps.t('diagnose.api.notFound', { id: (c.req.param('id') ?? '').slice(0, 40) }), 'execution_id');
+    }
     return job;
   };
+  // The old API's field names, for errors found by the shared validation.
+  const FIELDS: Record<string, string> = { brands: 'brand_list', models: 'selectedModels', q: 'customQuestions', priority: 'priority' };
 
-  app.post('/api/perform-brand-test-async', auth, limited('submit'), async (c) => {
-    ensureRole(c, 'operator');
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      return err(c, 400, 'body is not JSON');
-    }
+  app.post('/api/perform-brand-test-async', limited('submit'), async (c) => {
+    ensureRole(c, deps, 'operator');
+    const { json } = await readJsonObject(c, deps, SUBMIT_EXAMPLE, Object.keys(submitBody.shape));
     const parsed = submitBody.safeParse(json);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
       const field = String(i?.path[0] ?? '');
-      return err(c, 400, `${i?.path.join('.')}: ${i?.message}`, field);
+      throw new ApiError(400, 'bad_args', deps.t('http.badField', { field, problem: i?.message ?? 'invalid' }), field);
     }
     const b = parsed.data;
-    const fields: Record<string, string> = { brands: 'brand_list', models: 'selectedModels', q: 'customQuestions', priority: 'priority' };
     try {
       const spec = validateDiagnosis(
         {
@@ -118,23 +120,23 @@ export function diagnosisApiRoutes(deps: Deps): Hono<AuthVars> {
       });
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      return err(c, 400, deps.t(e.key, e.vars), e.field ? (fields[e.field] ?? e.field) : undefined);
+      throw new ApiError(400, 'bad_args', deps.t(e.key, e.vars), e.field ? (FIELDS[e.field] ?? e.field) : undefined);
     }
   });
 
-  app.get('/api/diagnosis/status/:id', auth, limited('status'), async (c) => {
-    const job = await load(c);
-    if (!job) return err(c, 404, `no diagnosis ${c.req.param('id')}`);
-    return c.json(statusJson(job));
-  });
+  app.get('/api/diagnosis/status/:id', limited('status'), async (c) => c.json(statusJson(await load(c))));
 
-  app.post('/api/diagnosis/cancel/:id', auth, limited('cancel'), async (c) => {
-    ensureRole(c, 'operator');
+  app.post('/api/diagnosis/cancel/:id', limited('cancel'), async (c) => {
+    ensureRole(c, deps, 'operator');
     const job = await load(c);
-    if (!job || !canAct(callerOf(c), job)) return err(c, 404, `no diagnosis ${c.req.param('id')}`);
+    if (!canAct(callerOf(c), job)) throw new ApiError(404, 'not_found', deps.t('diagnose.api.notFound', { id: job.id }), 'execution_id');
     const r = await cancelJob(deps.db, job.id, callerOf(c).key);
     if (!r || (r.before !== 'queued' && r.before !== 'running')) {
-      return err(c, 409, `diagnosis ${job.id} already ended (${STATUS[r?.before ?? ''] ?? r?.before})`);
+      throw new ApiError(
+        409,
+        'conflict',
+        deps.t('diagnose.api.ended', { id: job.id, status: STATUS[r?.before ?? ''] ?? String(r?.before) }),
+      );
     }
     return c.json({
       execution_id: String(job.id),
@@ -143,13 +145,13 @@ export function diagnosisApiRoutes(deps: Deps): Hono<AuthVars> {
     });
   });
 
-  app.get('/api/diagnosis/statistics', auth, limited('statistics'), async (c) => {
+  app.get('/api/diagnosis/statistics', limited('statistics'), async (c) => {
     const [byStatus, duration, models] = await Promise.all([
       deps.db.query<{ status: string; n: number }>(`select status, count(*)::int as n from jobs where kind = $1 group by status`, [
         DIAGNOSIS_KIND,
       ]),
-      deps.db.query<{ avg_s: number | null; n: number }>(
-        `select avg(extract(epoch from finished_at - started_at))::float8 as avg_s, count(*)::int as n
+      deps.db.query<{ avg_s: number | null }>(
+        `select avg(extract(epoch from finished_at - started_at))::float8 as avg_s
            from jobs where kind = $1 and status = 'succeeded' and started_at is not null`,
         [DIAGNOSIS_KIND],
       ),

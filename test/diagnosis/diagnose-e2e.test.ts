@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/chat/dispatch';
 import { loadAnswers } from '../../src/diagnosis/answers';
 import type { DiagnosisResult } from '../../src/diagnosis/types';
-import { getJob } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import type { RunningServer } from '../../src/server';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';

@@ -112,8 +112,8 @@ describe('the old-compatible diagnosis API', () => {
       const res = await submit(await createApiToken(t.db, `bad-input-${i}`, 'operator', 'test'), body);
       expect(res.status).toBe(400);
       const j = await json(res);
-      expect(j.field).toBe(field);
-      expect(j.error).toMatch(msg);
+      expect(j).toMatchObject({ ok: false, error: { code: 'bad_args', field } });
+      expect(j.error.message).toMatch(msg);
     }
     expect((await t.db.query<{ n: number }>('select count(*)::int as n from jobs'))[0]?.n).toBe(before);
   });
@@ -184,6 +184,6 @@ describe('the old-compatible diagnosis API', () => {
     const retryAfter = Number(limited?.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect((await json(limited)).error).toMatch(/rate limited/);
+    expect((await json(limited)).error).toMatchObject({ code: 'rate_limited', message: expect.stringContaining('每分钟最多 3 次') });
   });
 });

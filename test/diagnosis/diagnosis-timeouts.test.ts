@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobEventsOf } from '../../src/jobs/queue';
+import { jobEventsOf } from '../../src/jobs/reads';
 import type { RunningServer } from '../../src/server';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';
@@ -45,6 +45,6 @@ describe('diagnosis timeouts', () => {
     );
     await waitUntil(() => llm.calls.length >= 2 && llm.calls.slice(0, 2).every((c) => c.aborted), 5000, 'the calls in flight dropped');
     const retry = await chat.waitFor((r) => r.text.includes(`任务 #${id}`) && r.text.includes('自动重试'), 15_000);
-    expect(retry.text).toContain('hard timeout');
+    expect(retry.text).toContain('超过时限（2 秒）');
   });
 });

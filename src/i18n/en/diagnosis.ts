@@ -30,6 +30,9 @@ export const enDiagnosis: { readonly [K in keyof typeof zhDiagnosis]: string } =
   'diagnose.history.line': '- {icon} #{id} {brands} · {q} questions × {models} · {who} · {when} · {status}{extra}',
   'diagnose.history.own': ', {own} mentioned in {rate}',
   'diagnose.history.footer': 'Send /diagnose status <id> for details.',
+  'diagnose.api.rateLimited': 'Too many diagnosis requests: at most {limit} a minute per token for this endpoint; retry in {seconds} s.',
+  'diagnose.api.notFound': 'No diagnosis {id} (or it was not started with this token).',
+  'diagnose.api.ended': 'Diagnosis {id} already ended ({status}); it cannot be cancelled.',
   'diagnose.apiQueued': 'Task submitted and being processed',
 
   'diagnose.col.brand': 'Brand',

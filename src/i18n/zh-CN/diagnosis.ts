@@ -27,6 +27,9 @@ export const zhDiagnosis = {
   'diagnose.history.line': '- {icon} #{id} {brands} · {q} 题 × {models} · {who} · {when} · {status}{extra}',
   'diagnose.history.own': '，{own} 提及率 {rate}',
   'diagnose.history.footer': '发送 /diagnose status <编号> 查看详情。',
+  'diagnose.api.rateLimited': '诊断接口请求太频繁：这个接口每个令牌每分钟最多 {limit} 次，请 {seconds} 秒后再试。',
+  'diagnose.api.notFound': '没有诊断任务 {id}（或它不是这个令牌发起的）。',
+  'diagnose.api.ended': '诊断任务 {id} 已经结束（{status}），无法取消。',
   'diagnose.apiQueued': '任务已提交，正在处理中',
 
   'diagnose.col.brand': '品牌',
