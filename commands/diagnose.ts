@@ -7,19 +7,20 @@ import { submitDiagnosis, validateDiagnosis } from '../src/diagnosis/submit-diag
 import { describeDiagnosis, pct } from '../src/diagnosis/summary';
 import { UserError } from '../src/errors';
 import type { MessageKey } from '../src/i18n';
-import { canAct, canView } from '../src/jobs/access';
+import { canAct, canView, visibilityFilter } from '../src/jobs/access';
 import { cancelJob } from '../src/jobs/admin';
 import { progressBar } from '../src/jobs/progress-throttle';
 import { getJob, listJobs } from '../src/jobs/reads';
 import { formatDuration, formatTime, STATUS_ICON } from '../src/jobs/render';
 import type { Job } from '../src/jobs/types';
+import { viewerOf } from './job-access';
 
 const idArg = example(intArg(1, Number.MAX_SAFE_INTEGER), '42');
 
 /** A diagnosis job the caller may see (their own, one from this group, or any for admins). */
 async function loadDiagnosis(ctx: CommandContext, id: number): Promise<Job> {
   const job = await getJob(ctx.deps.db, id);
-  if (!job || job.kind !== DIAGNOSIS_KIND || !canView({ caller: ctx.caller, conversationId: ctx.conversation?.id }, job)) {
+  if (!job || job.kind !== DIAGNOSIS_KIND || !canView(viewerOf(ctx), job)) {
     throw new UserError('not_found', 'diagnose.notFound', { id }, 'id');
   }
   return job;
@@ -82,12 +83,9 @@ const history = defineSubcommand({
   args: z.object({ n: example(intArg(1, 50).default(10), '20') }),
   examples: ['/diagnose history', '/diagnose history 20'],
   async run(ctx, { n }) {
-    const { t, caller } = ctx;
-    const jobs = await listJobs(ctx.deps.db, {
-      kind: DIAGNOSIS_KIND,
-      requestedBy: caller.role === 'admin' ? undefined : caller.key,
-      limit: n,
-    });
+    const { t } = ctx;
+    // The one visibility rule: your own, those started in this group, or all for admins.
+    const jobs = await listJobs(ctx.deps.db, { kind: DIAGNOSIS_KIND, visible: visibilityFilter(viewerOf(ctx)), limit: n });
     if (jobs.length === 0) {
       ctx.reply.text(t('diagnose.history.none'));
       return;

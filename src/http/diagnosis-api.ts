@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { takeRateLimit } from '../chat/rate-limit';
 import type { Deps } from '../deps';
-import { modelCallStats } from '../diagnosis/answers';
+import { countAnswered, modelCallStats } from '../diagnosis/answers';
 import { submitDiagnosis, validateDiagnosis } from '../diagnosis/submit-diagnosis';
 import { DIAGNOSIS_KIND } from '../diagnosis/types';
 import { UserError } from '../errors';
@@ -39,12 +39,14 @@ const SUBMIT_EXAMPLE =
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** A diagnosis job in the old status shape. */
-export function statusJson(job: Job) {
+/** A diagnosis job in the old status shape; progress = calls answered / calls, in percent. */
+export function statusJson(job: Job, answered: number) {
+  const p = job.payload as { questions?: unknown[]; models?: unknown[] };
+  const total = (p.questions?.length ?? 0) * (p.models?.length ?? 0);
   return {
     execution_id: String(job.id),
     status: STATUS[job.status] ?? job.status,
-    progress: job.status === 'succeeded' ? 100 : Math.round(job.progress),
+    progress: job.status === 'succeeded' ? 100 : total ? Math.floor((answered / total) * 100) : 0,
     task_type: job.kind,
     created_at: iso(job.createdAt),
     started_at: iso(job.startedAt),
@@ -124,7 +126,10 @@ export function diagnosisApiRoutes(deps: Deps): Hono<AuthVars> {
     }
   });
 
-  app.get('/api/diagnosis/status/:id', limited('status'), async (c) => c.json(statusJson(await load(c))));
+  app.get('/api/diagnosis/status/:id', limited('status'), async (c) => {
+    const job = await load(c);
+    return c.json(statusJson(job, await countAnswered(deps.db, job.id)));
+  });
 
   app.post('/api/diagnosis/cancel/:id', limited('cancel'), async (c) => {
     ensureRole(c, deps, 'operator');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
+import { countAnswered } from '../../src/diagnosis/answers';
 import { createApiToken } from '../../src/http/tokens';
 import type { RunningServer } from '../../src/server';
 import { createTestDb, type TestDb } from '../helpers/db';
@@ -118,20 +119,35 @@ describe('the old-compatible diagnosis API', () => {
     expect((await t.db.query<{ n: number }>('select count(*)::int as n from jobs'))[0]?.n).toBe(before);
   });
 
-  it('cancel a running diagnosis: its calls are aborted and its status is cancelled', async () => {
+  it('status while running shows answered calls as progress; cancel aborts the calls in flight', async () => {
     const token = await createApiToken(t.db, 'canceller', 'operator', 'test');
     llm.calls.length = 0;
-    const res = await submit(token, { brand_list: ['A'], selectedModels: [{ name: 'slow' }], customQuestions: ['Q1', 'Q2'] });
+    const res = await submit(token, {
+      brand_list: ['A'],
+      selectedModels: [{ name: 'slow' }, { name: 'doubao' }],
+      customQuestions: ['Q1', 'Q2'],
+    });
     const { execution_id } = await json(res);
-    await waitUntil(() => llm.calls.length === 2, 15_000, 'both calls in flight');
+    await waitUntil(
+      async () => llm.calls.filter((x) => x.model === 'slow').length === 2 && (await countAnswered(t.db, Number(execution_id))) === 2,
+      15_000,
+      'doubao answered, both slow calls in flight',
+    );
+    expect(await json(await call('GET', `/api/diagnosis/status/${execution_id}`, token))).toMatchObject({
+      status: 'running',
+      progress: 50,
+    });
     const c = await call('POST', `/api/diagnosis/cancel/${execution_id}`, token);
     expect(c.status).toBe(200);
     expect(await json(c)).toMatchObject({ execution_id, status: 'cancelling' });
     await waitForStatus(t.db, Number(execution_id), ['cancelled'], 15_000);
-    await waitUntil(() => llm.calls.every((x) => x.aborted), 5000, 'the calls dropped');
+    await waitUntil(() => llm.calls.filter((x) => x.model === 'slow').every((x) => x.aborted), 5000, 'the calls dropped');
+    expect(llm.calls).toHaveLength(4);
     const s = await json(await call('GET', `/api/diagnosis/status/${execution_id}`, token));
-    expect(s.status).toBe('cancelled');
-    expect((await call('POST', `/api/diagnosis/cancel/${execution_id}`, token)).status).toBe(409);
+    expect(s).toMatchObject({ status: 'cancelled', progress: 50, result: null });
+    const again = await call('POST', `/api/diagnosis/cancel/${execution_id}`, token);
+    expect(again.status).toBe(409);
+    expect((await json(again)).error.code).toBe('conflict');
   });
 
   it('statistics: counts by status, average duration, per-model latency and error rate', async () => {
