@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { countAnswered } from '../../src/diagnosis/answers';
 import { createApiToken } from '../../src/http/tokens';
+import { jobEventsOf } from '../../src/jobs/reads';
 import type { RunningServer } from '../../src/server';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testDeps, testServer } from '../helpers/deps';
@@ -159,6 +160,11 @@ describe('the old-compatible diagnosis API', () => {
     });
     const { execution_id } = await json(res);
     await waitForStatus(t.db, Number(execution_id), ['succeeded', 'failed'], 20_000);
+    // Some calls failing is a result with warnings.
+    const st = await json(await call('GET', `/api/diagnosis/status/${execution_id}`, token));
+    expect(st).toMatchObject({ status: 'completed', result: { calls: 4, answered: 2, failed: 2 } });
+    expect(st.result.warnings).toHaveLength(2);
+    expect(st.result.warnings[0]).toMatch(/^broken 第 \d 题：broken answered 500/);
     const s = await json(await call('GET', '/api/diagnosis/statistics', token));
     expect(s.by_status.completed).toBeGreaterThanOrEqual(2);
     expect(s.by_status.cancelled).toBeGreaterThanOrEqual(1);
@@ -173,6 +179,17 @@ describe('the old-compatible diagnosis API', () => {
     const doubao = s.models.find((m: { name: string }) => m.name === 'doubao');
     expect(doubao.error_rate).toBe(0);
     expect(doubao.average_latency_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('all calls failing is a failure', async () => {
+    const token = await createApiToken(t.db, 'all-fail', 'operator', 'test');
+    const { execution_id } = await json(await submit(token, { brand_list: ['A'], selectedModels: ['broken'], customQuestions: ['Q1'] }));
+    const failed = await waitUntil(
+      async () => (await jobEventsOf(t.db, Number(execution_id), 20)).find((e) => e.type === 'attempt_failed'),
+      20_000,
+      'the attempt to fail',
+    );
+    expect(failed.message).toContain('全部 1 次模型调用都失败了');
   });
 
   it('per-token limit shared by instances: over it → 429 with Retry-After', async () => {
