@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BrandStats } from '../../src/diagnosis/analysis';
+import type { ModelConfig } from '../../src/diagnosis/models';
+import { estimateSeconds } from '../../src/diagnosis/submit-diagnosis';
 import { delta, mainFinding } from '../../src/diagnosis/summary';
 import { createTranslator } from '../../src/i18n';
 
@@ -54,5 +56,29 @@ describe('delta', () => {
     [0.5, undefined, ''],
   ])('%s since %s → %s', (now, before, want) => {
     expect(delta(now, before)).toBe(want);
+  });
+});
+
+describe('estimateSeconds', () => {
+  const m = (name: string, over: Partial<ModelConfig> = {}): ModelConfig => ({
+    name,
+    baseUrl: 'http://127.0.0.1:9',
+    model: name,
+    concurrency: 4,
+    rpm: 60,
+    rateWindowMs: 60_000,
+    timeoutMs: 60_000,
+    maxRetries: 3,
+    ...over,
+  });
+  const qs = (n: number) => Array.from({ length: n }, (_, i) => `Q${i}`);
+  it.each([
+    ['rounds of a model’s concurrency × its recent latency', [m('a')], 10, { a: 2000 }, 20, 6],
+    ['models run side by side: the slowest decides', [m('a'), m('b', { concurrency: 1 })], 3, { a: 1000, b: 1000 }, 20, 3],
+    ['the global limit caps all models together', [m('a'), m('b')], 8, { a: 1000, b: 1000 }, 2, 8],
+    ['a tight rate limit dominates', [m('a', { rpm: 2 })], 5, { a: 100 }, 20, 121],
+    ['no history: a tenth of the timeout per round', [m('a', { timeoutMs: 30_000 })], 4, {}, 20, 3],
+  ])('%s', (_what, models, n, lat, global, want) => {
+    expect(estimateSeconds({ models, questions: qs(n) }, new Map(Object.entries(lat)), global)).toBe(want);
   });
 });
