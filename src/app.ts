@@ -7,7 +7,9 @@ import { callbackRoutes } from './chat/callback-route';
 import type { Deps } from './deps';
 import { requireToken } from './http/auth';
 import { BODY_LIMITS } from './http/body';
+import { diagnosisApiRoutes } from './http/diagnosis-api';
 import { ApiError, errorBody } from './http/errors';
+import { fileRoutes } from './http/files';
 import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
 import { jobsApiRoutes } from './http/jobs-api';
@@ -67,6 +69,8 @@ export function createApp(deps: Deps): Hono {
   app.route('/', hookRoutes(deps));
   app.route('/', jobsApiRoutes(deps));
   app.route('/', pushHookRoutes(deps));
+  app.route('/', diagnosisApiRoutes(deps));
+  app.route('/', fileRoutes(deps));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   return app;
 }

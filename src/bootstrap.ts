@@ -7,6 +7,7 @@ import { createReplier } from './chat/replier';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { createBackground, type Deps } from './deps';
+import { loadModels } from './diagnosis/models';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
 import { createMetrics } from './metrics/metrics';
@@ -37,6 +38,7 @@ export function createDeps(opts: {
       : undefined;
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
+  const models = loadModels(config);
   const publisher = config.AMQP_URL
     ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
     : undefined;
@@ -60,9 +62,20 @@ export function createDeps(opts: {
       truncatedNote: (cut) => t('reply.truncated', { cut }),
     }),
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now, deps: () => deps }),
+    jobDefinitions: createJobDefinitions({
+      config,
+      t,
+      presets,
+      publisher,
+      models,
+      fetch: fetchFn,
+      callbackSecret: opts.callbackSecret,
+      now,
+      deps: () => deps,
+    }),
     presets,
     publisher,
+    models,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,

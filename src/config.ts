@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 import { ROLES } from './lib/roles';
@@ -79,6 +80,22 @@ const schema = z.object({
   PUSH_EXTRA_QUEUES: list.default([]),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
   AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
+
+  DIAGNOSIS_MODELS: z.string().min(1).optional(),
+  DIAGNOSIS_MODELS_FILE: z.string().min(1).optional(),
+  DIAGNOSIS_CONCURRENCY: int(1, 1000).default(20),
+  DIAGNOSIS_SOFT_TIMEOUT_MS: int(1000, 86_400_000).default(540_000),
+  DIAGNOSIS_HARD_TIMEOUT_MS: int(1000, 86_400_000).default(600_000),
+  DIAGNOSIS_API_RATE_LIMITS: z
+    .string()
+    .regex(/^\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*$/, { error: 'expected four whole numbers: submit,status,cancel,statistics' })
+    .default('3,30,5,10')
+    .transform((s) => {
+      const [submit = 3, status = 30, cancel = 5, statistics = 10] = s.split(',').map((x) => Number(x.trim()));
+      return { submit, status, cancel, statistics };
+    }),
+  FILES_DIR: z.string().min(1).optional(),
+  FILES_TTL_HOURS: int(1, 24 * 365).default(168),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -117,6 +134,14 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   PUSH_EXTRA_QUEUES: 'uat_refund_queue,test_*',
   PUSH_MAX_COUNT: '100000',
   AMQP_RECONNECT_BUDGET_MS: '60000',
+  DIAGNOSIS_MODELS: '{"doubao":{"baseUrl":"https://ark.cn-beijing.volces.com/api/v3","model":"doubao-1-5-pro-32k-250115","apiKey":"…"}}',
+  DIAGNOSIS_MODELS_FILE: './models.json',
+  DIAGNOSIS_CONCURRENCY: '20',
+  DIAGNOSIS_SOFT_TIMEOUT_MS: '540000',
+  DIAGNOSIS_HARD_TIMEOUT_MS: '600000',
+  DIAGNOSIS_API_RATE_LIMITS: '3,30,5,10',
+  FILES_DIR: './data/files',
+  FILES_TTL_HOURS: '168',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -125,6 +150,8 @@ type Parsed = z.output<typeof schema>;
 export type Config = Readonly<
   Parsed & {
     PUBLIC_URL: string;
+    /** Where stored files (exports, reports) live: FILES_DIR, else DATA_DIR/files. */
+    FILES_DIR: string;
     /** Stream mode runs: credentials present and DINGTALK_STREAM is not off. */
     streamEnabled: boolean;
     /** The robot code used for dedupe and OpenAPI sends (DINGTALK_ROBOT_CODE, else the client id). */
@@ -172,7 +199,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return Object.freeze({
     ...c,
-    PUBLIC_URL: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    FILES_DIR: c.FILES_DIR ?? path.join(c.DATA_DIR, 'files'),
     streamEnabled: c.DINGTALK_STREAM !== 'off' && Boolean(c.DINGTALK_CLIENT_ID && c.DINGTALK_CLIENT_SECRET),
     robotCode: c.DINGTALK_ROBOT_CODE ?? c.DINGTALK_CLIENT_ID ?? 'local',
   });
@@ -180,7 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 function redact(key: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/SECRET|PASSWORD/.test(key)) return '***';
+  if (/SECRET|PASSWORD|DIAGNOSIS_MODELS$/.test(key)) return '***';
   return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 

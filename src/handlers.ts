@@ -1,8 +1,12 @@
 import type { Config } from './config';
 import type { Deps } from './deps';
+import { createDiagnosisJob } from './diagnosis/diagnosis-job';
+import type { ModelSet } from './diagnosis/models';
+import { createReportPublisher } from './diagnosis/xlsx-report';
 import { createQueuedChatJob, createQueuedCommandJob } from './edge/queued-jobs';
+import { filesCleanupStep } from './files/cleanup';
 import type { Translator } from './i18n';
-import { cleanupJob } from './jobs/cleanup';
+import { createCleanupJob } from './jobs/cleanup';
 import type { AnyJobDefinition } from './jobs/types';
 import type { PresetRegistry } from './push/presets';
 import type { Publisher } from './push/publisher';
@@ -17,7 +21,10 @@ export function createJobDefinitions(env: {
   t: Translator;
   presets: PresetRegistry;
   publisher?: Publisher;
-  now?: () => number;
+  models: ModelSet;
+  fetch: typeof fetch;
+  callbackSecret: string;
+  now: () => number;
   /** The process's Deps, read when a job runs (the queued edge kinds dispatch like the transports). */
   deps?: () => Deps;
 }): AnyJobDefinition[] {
@@ -26,5 +33,12 @@ export function createJobDefinitions(env: {
     (() => {
       throw new Error('the queued edge job kinds need the process Deps: pass deps to createJobDefinitions');
     });
-  return [cleanupJob, createPushJob(env), createQueuedChatJob(deps), createQueuedCommandJob(deps)];
+  const reports = createReportPublisher({ ...env, fileName: (id) => env.t('diagnose.reportName', { id }) });
+  return [
+    createCleanupJob([filesCleanupStep(env)]),
+    createPushJob(env),
+    createDiagnosisJob({ ...env, reports }),
+    createQueuedChatJob(deps),
+    createQueuedCommandJob(deps),
+  ];
 }

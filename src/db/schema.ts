@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -196,4 +196,53 @@ export const pushTemplates = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('push_templates_name_uq').on(t.name)],
+);
+
+/**
+ * Each model × question call of a brand diagnosis, stored as it ends: a retried or taken-over job
+ * makes only the calls without an answer (ok = false rows are tried again). Goes with its job.
+ */
+export const diagnosisAnswers = pgTable(
+  'diagnosis_answers',
+  {
+    jobId: bigint('job_id', { mode: 'number' })
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    model: text('model').notNull(),
+    questionIndex: integer('question_index').notNull(),
+    ok: boolean('ok').notNull(),
+    text: text('text'),
+    error: text('error'),
+    latencyMs: integer('latency_ms'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    /** The model version the response named. */
+    modelVersion: text('model_version'),
+    tries: integer('tries').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.model, t.questionIndex] }), index('diagnosis_answers_model_idx').on(t.model, t.createdAt)],
+);
+
+/**
+ * Files the bot produced (exports, reports), kept under FILES_DIR and served by signed links until
+ * `expires_at`; the clean-up job deletes the bytes and sets `removed_at` (the row stays for history).
+ */
+export const files = pgTable(
+  'files',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: bigint('job_id', { mode: 'number' }),
+    name: text('name').notNull(),
+    /** Path relative to FILES_DIR. */
+    storedAs: text('stored_as').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    rows: bigint('rows', { mode: 'number' }),
+    sha256: text('sha256').notNull(),
+    contentType: text('content_type').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+  },
+  (t) => [index('files_job_idx').on(t.jobId), index('files_expiry_idx').on(t.expiresAt).where(sql`removed_at is null`)],
 );

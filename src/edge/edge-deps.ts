@@ -5,6 +5,7 @@ import { createRegistry } from '../chat/registry';
 import { ConfigError, loadConfig } from '../config';
 import type { Database } from '../db/types';
 import type { Background, Deps } from '../deps';
+import { loadModels } from '../diagnosis/models';
 import { createJobDefinitions } from '../handlers';
 import { createTranslator } from '../i18n';
 import { createMetrics } from '../metrics/metrics';
@@ -63,6 +64,8 @@ export function createEdgeDeps(opts: {
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
   const now = opts.now ?? Date.now;
+  // The edge never calls a model (Node instances run diagnoses); the inline list is enough to check names.
+  const models = loadModels({ DIAGNOSIS_MODELS: config.DIAGNOSIS_MODELS, DIAGNOSIS_MODELS_FILE: undefined });
   return {
     config,
     db: opts.db,
@@ -76,7 +79,16 @@ export function createEdgeDeps(opts: {
       },
     },
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, now }),
+    jobDefinitions: createJobDefinitions({
+      config,
+      t,
+      presets,
+      now,
+      models,
+      fetch: globalThis.fetch,
+      callbackSecret: opts.settings.secret,
+    }),
+    models,
     presets,
     metrics: createMetrics(),
     background: opts.background,
