@@ -12,10 +12,11 @@ import { createDb, type Database } from './db/client';
 import { migrateDb } from './db/migrate';
 import type { Deps } from './deps';
 import { errorMessage } from './errors';
-import { scheduleCleanup } from './jobs/cleanup';
 import { createRelay, type Relay } from './jobs/relay';
 import { createRunner, type Runner } from './jobs/runner';
 import { registerJobMetrics } from './jobs/stats';
+import { ensureBuiltinSchedules } from './schedules/builtin';
+import { createScheduler, type Scheduler } from './schedules/scheduler';
 
 /** A running instance: HTTP server, optional Stream client, and what stops them. */
 export interface RunningServer {
@@ -24,10 +25,10 @@ export interface RunningServer {
   /** The job runner (absent with RUN_JOBS=false). */
   runner?: Runner;
   relay: Relay;
+  scheduler: Scheduler;
   stop(): Promise<void>;
 }
 
-const CLEANUP_EVERY_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 15_000;
 
 /**
@@ -92,17 +93,21 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
       // Periodic chores every instance may do; the database keeps them from clashing.
       const chore = (what: string, fn: () => Promise<unknown>) => () =>
         void fn().catch((err) => log.warn({ err: errorMessage(err) }, `${what} failed`));
-      const cleanup = chore('scheduling the clean-up', () => scheduleCleanup(db, config.JOB_RETENTION_DAYS, CLEANUP_EVERY_MS));
       timers.push(
-        setInterval(cleanup, CLEANUP_EVERY_MS),
         setInterval(
           chore('final-message sweep', () => relay.sweep()),
           SWEEP_EVERY_MS,
         ),
       );
-      timers.push(setTimeout(cleanup, 60_000));
       for (const t of timers) t.unref();
     }
+    // Schedules (the retention clean-up is a built-in one) fire in every instance, once per fire.
+    const scheduler = createScheduler({
+      db,
+      log: log.child({ component: 'scheduler' }),
+      definitions: deps.jobDefinitions,
+      ensure: (d) => ensureBuiltinSchedules(d, config.JOB_RETENTION_DAYS),
+    });
     const app = createApp(deps);
     const started = await new Promise<ServerType>((resolve) => {
       const srv = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(srv));
@@ -111,6 +116,7 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
     const { port } = started.address() as AddressInfo;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     await runner?.start();
+    await scheduler.start();
     stream?.start();
     log.info({ url, database: db.kind, stream: Boolean(stream), locale: config.LOCALE }, 'chat-ops bot started');
     let stopping: Promise<void> | undefined;
@@ -119,12 +125,14 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
       url,
       runner,
       relay,
+      scheduler,
       stop() {
         stopping ??= (async () => {
           // No new work in, then let running jobs finish (or release them), then close.
           await stream?.stop();
           await new Promise<void>((resolve) => started.close(() => resolve()));
           for (const t of timers) clearInterval(t);
+          await scheduler.stop();
           await runner?.stop(config.JOB_SHUTDOWN_GRACE_MS);
           await Promise.race([relay.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await deps.background.drain(10_000);

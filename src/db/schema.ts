@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -168,4 +168,65 @@ export const pushTemplates = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('push_templates_name_uq').on(t.name)],
+);
+
+/** Schedule types: a cron expression in a time zone, one shot at a time, or run on demand only. */
+export const SCHEDULE_TYPES = ['cron', 'date', 'manual'] as const;
+export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
+/** Whether a schedule fires: active fires; paused and stopped do not (stop also cancels its run). */
+export const SCHEDULE_STATES = ['active', 'paused', 'stopped'] as const;
+export type ScheduleState = (typeof SCHEDULE_STATES)[number];
+/** While the previous run is unfinished a fire is skipped (default), or one is queued behind it. */
+export const OVERLAP_POLICIES = ['skip', 'queue'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+/**
+ * A schedule is its own configuration and state: the row says what runs (job kind + payload),
+ * when (cron + zone, a date, or manual), whether it fires (state), and where the result goes.
+ */
+export const schedules = pgTable(
+  'schedules',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').notNull().default({}),
+    type: text('type').$type<ScheduleType>().notNull(),
+    cron: text('cron'),
+    timezone: text('timezone').notNull().default('Asia/Shanghai'),
+    /** The one fire of a `date` schedule. */
+    runAt: timestamp('run_at', { withTimezone: true }),
+    state: text('state').$type<ScheduleState>().notNull().default('active'),
+    misfireGraceSec: integer('misfire_grace_sec').notNull().default(1800),
+    overlap: text('overlap').$type<OverlapPolicy>().notNull().default('skip'),
+    replyTo: jsonb('reply_to'),
+    owner: text('owner').notNull(),
+    builtin: boolean('builtin').notNull().default(false),
+    lastFireAt: timestamp('last_fire_at', { withTimezone: true }),
+    nextFireAt: timestamp('next_fire_at', { withTimezone: true }),
+    /** Fires up to this time have been dealt with (run, skipped or recorded missed). */
+    checkedThrough: timestamp('checked_through', { withTimezone: true }).notNull().defaultNow(),
+    missedCount: integer('missed_count').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('schedules_name_uq').on(t.name)],
+);
+
+/**
+ * One row per fire of a schedule: the primary key (schedule, fire time) is what makes N instances
+ * produce one job per fire. Outcome: fired (job_id), skipped (overlap), pending (queued behind the
+ * previous run), missed (older than the grace period after downtime).
+ */
+export const scheduleFires = pgTable(
+  'schedule_fires',
+  {
+    scheduleId: bigint('schedule_id', { mode: 'number' }).notNull(),
+    fireAt: timestamp('fire_at', { withTimezone: true }).notNull(),
+    outcome: text('outcome').notNull(),
+    reason: text('reason').notNull().default('scheduled'), // scheduled | catch_up | manual
+    jobId: bigint('job_id', { mode: 'number' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.fireAt] }), index('schedule_fires_job_idx').on(t.jobId)],
 );
