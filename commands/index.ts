@@ -7,9 +7,10 @@ import jobs from './jobs';
 import ping from './ping';
 import push from './push';
 import retry from './retry';
+import schedule from './schedule';
 import stats from './stats';
 import template from './template';
 import whoami from './whoami';
 
 /** Every chat command, in the order /help lists them. Add new commands here. */
-export const commands: CommandDef[] = [help, push, template, jobs, job, cancel, retry, stats, cleanup, ping, whoami];
+export const commands: CommandDef[] = [help, push, template, schedule, jobs, job, cancel, retry, stats, cleanup, ping, whoami];

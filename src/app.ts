@@ -7,6 +7,7 @@ import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
 import { jobsApiRoutes } from './http/jobs-api';
 import { pushHookRoutes } from './http/push-hook';
+import { schedulesApiRoutes } from './http/schedules-api';
 
 /** Build the HTTP app (DingTalk callback, admin webhooks, health, metrics). No I/O happens here. */
 export function createApp(deps: Deps): Hono {
@@ -35,6 +36,7 @@ export function createApp(deps: Deps): Hono {
   app.route('/', hookRoutes(deps));
   app.route('/', jobsApiRoutes(deps));
   app.route('/', pushHookRoutes(deps));
+  app.route('/', schedulesApiRoutes(deps));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   return app;
 }

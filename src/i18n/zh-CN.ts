@@ -1,13 +1,14 @@
 import { zhCore } from './zh-CN/core';
 import { zhJobs } from './zh-CN/jobs';
 import { zhPush } from './zh-CN/push';
+import { zhSchedules } from './zh-CN/schedules';
 
 /**
  * The message catalog: every user-facing chat string, Simplified Chinese (the default locale), one
  * file per area under zh-CN/ (each with its English twin under en/). `{name}` placeholders are filled
  * by the translator. en.ts must have exactly the same keys (the types enforce it).
  */
-export const zhCN = { ...zhCore, ...zhJobs, ...zhPush } as const;
+export const zhCN = { ...zhCore, ...zhJobs, ...zhPush, ...zhSchedules } as const;
 
 /** The shape every locale's catalog has. */
 export type Catalog = { readonly [K in keyof typeof zhCN]: string };
