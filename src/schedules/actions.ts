@@ -34,10 +34,13 @@ export interface AddInput {
   owner: string;
 }
 
-/** A delivery target kept on a schedule: a group is told without @-mentioning its creator every time. */
+/**
+ * A delivery target kept on a schedule: a group is told without @-mentioning its creator every time.
+ * The sessionWebhook stays while it is valid (about 90 minutes); later the relay uses the OpenAPI.
+ */
 export function scheduleTarget(t: ReplyTarget | undefined | null): ReplyTarget | null {
   if (!t) return null;
-  const { sessionWebhook: _w, sessionWebhookExpiresAt: _e, ...rest } = t;
+  const rest = { ...t };
   if (rest.conversationType === 'group') delete rest.staffId;
   return rest;
 }
