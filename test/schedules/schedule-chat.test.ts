@@ -55,7 +55,7 @@ describe('/schedule through chat', () => {
       owner: 'op',
     });
     expect(r?.payload).toEqual({ olderThanDays: 45 });
-    expect((r?.reply_to as { conversationId: string }).conversationId).toBe('cid-ops-group');
+    expect(r?.reply_to).toMatchObject({ conversationId: 'cid-ops-group', conversationType: 'group' });
     // Armed in this instance (NOTIFY reload).
     await waitUntil(() => server.scheduler.armed().includes(Number(r?.id)), 10_000, 'schedule armed');
   });
@@ -134,6 +134,6 @@ describe('/schedule through chat', () => {
     expect(await row('on-demand')).toMatchObject({ type: 'manual', kind: 'jobs_cleanup', next_fire_at: null });
     const reply = await ask(op, '/schedule add once date "2030-01-02 09:30" cleanup zone=Europe/Berlin');
     expect(reply).toContain('一次：2030-01-02 09:30:00（Europe/Berlin）');
-    expect(((await row('once'))?.run_at as Date).toISOString()).toBe('2030-01-02T08:30:00.000Z');
+    expect((await row('once'))?.run_at).toEqual(new Date('2030-01-02T08:30:00.000Z'));
   });
 });
