@@ -83,6 +83,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       }
     }
     armed.set(s.id, a);
+    log.info({ schedule: s.name, id: s.id, type: s.type, cron: s.cron, zone: s.timezone }, 'schedule armed');
   }
 
   async function doReload() {
@@ -145,7 +146,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     for (const p of plan) {
       if (p.action !== 'fire') continue;
       const r = await fireSchedule(db, definitions, s, p.at, p.reason);
-      if (r.outcome !== 'duplicate') log.info({ schedule: s.name, at: p.at, ...r, reason: p.reason }, 'schedule fired');
+      if (r.outcome === 'duplicate') log.debug({ schedule: s.name, at: p.at }, 'fire already taken by another instance');
+      else log.info({ schedule: s.name, at: p.at, ...r, reason: p.reason }, 'schedule fired');
     }
     await db.query(`update schedules set checked_through = greatest(checked_through, $2), next_fire_at = $3 where id = $1`, [
       s.id,
