@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { type CommandContext, defineCommand, defineSubcommand } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
+import { kindLabel } from '../src/jobs/render';
 import type { ReplyTarget } from '../src/outbound';
 import {
   addSchedule,
@@ -87,7 +88,7 @@ const add = defineSubcommand({
     });
     const next = nextLines(s, new Date(deps.now()));
     const text = [
-      t('schedule.added', { name: s.name, when: await whenText(s, t), kind: planned.kind }),
+      t('schedule.added', { name: s.name, when: await whenText(s, t), kind: kindLabel(t, planned.kind) }),
       next.length ? `${t('schedule.detail.next')}\n${next.join('\n')}` : '',
       t('schedule.addedTarget', { target: targetText(s, t) }),
     ]
@@ -241,7 +242,7 @@ const run = defineSubcommand({
   examples: ['/schedule run daily-orders'],
   async run(ctx, { name }) {
     const s = await find(ctx, name);
-    const r = await runNow(ctx.deps, s, ctx.caller.key);
+    const r = await runNow(ctx.deps, s, ctx.caller.key, ctx.replyTarget);
     if (r.outcome === 'fired') {
       ctx.reply.text(ctx.t('schedule.ranNow', { name: s.name, id: r.jobId }));
       return { jobId: r.jobId };

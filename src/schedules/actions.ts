@@ -124,9 +124,13 @@ export async function changeState(
   return { schedule: updated, cancelledJob };
 }
 
-/** Run a schedule now (any type, any state), under its overlap policy. */
-export function runNow(deps: ScheduleDeps, s: Schedule, by: string) {
-  return fireSchedule(deps.db, deps.jobDefinitions, s, new Date(deps.now()), 'manual', by);
+/**
+ * Run a schedule now (any type, any state), under its overlap policy. Typed in the conversation the
+ * schedule reports to, the result goes through that conversation's fresh sessionWebhook.
+ */
+export function runNow(deps: ScheduleDeps, s: Schedule, by: string, from?: ReplyTarget) {
+  const fresh = from && s.replyTo && from.conversationId === s.replyTo.conversationId ? { ...s, replyTo: scheduleTarget(from) } : s;
+  return fireSchedule(deps.db, deps.jobDefinitions, fresh, new Date(deps.now()), 'manual', by);
 }
 
 /** The job of a schedule that is unfinished now, if any. */

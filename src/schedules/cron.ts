@@ -20,10 +20,14 @@ export function isValidZone(zone: string): boolean {
 }
 
 /** Checks a cron expression (5 fields, or 6 with seconds first); returns the reason when it is not valid. */
-export function checkCron(expr: string): { ok: true } | { ok: false; reason: string } {
+export function checkCron(expr: string): { ok: true } | { ok: false; reason: string; fields?: number } {
   const fields = expr.trim().split(/\s+/);
   if (fields.length < 5 || fields.length > 6) {
-    return { ok: false, reason: `expected 5 fields (minute hour day month weekday) or 6 with seconds first, got ${fields.length}` };
+    return {
+      ok: false,
+      fields: fields.length,
+      reason: `expected 5 fields (minute hour day month weekday) or 6 with seconds first, got ${fields.length}`,
+    };
   }
   // Both libraries must accept it: node-cron wakes the scheduler, croner computes the fire times.
   const detailed = nodeCron.validateDetailed(expr.trim());

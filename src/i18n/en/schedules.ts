@@ -106,6 +106,8 @@ export const enSchedules: { readonly [K in keyof typeof zhSchedules]: string } =
   'schedule.needCron': 'The cron expression is missing: e.g. "0 9 * * 1-5" (every weekday at 09:00; quote it, it has spaces).',
   'schedule.badCron':
     'The cron expression {expr} is wrong ({reason}). Expected 5 fields "minute hour day month weekday", e.g. "0 9 * * 1-5".',
+  'schedule.badCronFields':
+    'The cron expression {expr} has {n} fields; expected 5 "minute hour day month weekday" (or 6 with seconds first), e.g. "0 9 * * 1-5".',
   'schedule.neverFires': 'The cron expression {expr} never fires; pick another day combination.',
   'schedule.badDate':
     'Cannot read the time {value}: expected "2026-12-01 09:00" (in the zone given by zone=) or an ISO time with an offset.',
