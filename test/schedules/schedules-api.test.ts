@@ -91,7 +91,7 @@ describe('schedules API', () => {
     const bad = await call('POST', '/api/schedules', operator, { name: 'x', type: 'cron', when: 'every day', kind: 'cleanup' });
     expect(bad.status).toBe(400);
     expect(bad.json.error.field).toBe('when');
-    expect(bad.json.error.message).toContain('cron 表达式 every day 不对');
+    expect(bad.json.error.message).toContain('cron 表达式 every day 有 2 段，应为 5 段');
     const byViewer = await call('POST', '/api/schedules', viewer, { name: 'y', type: 'cron', when: '0 9 * * *', kind: 'cleanup' });
     expect(byViewer.status).toBe(403);
     expect((await call('POST', '/api/schedules/nope/run', operator)).status).toBe(404);
