@@ -107,6 +107,7 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
       log: log.child({ component: 'scheduler' }),
       definitions: deps.jobDefinitions,
       ensure: (d) => ensureBuiltinSchedules(d, config.JOB_RETENTION_DAYS),
+      retentionDays: config.JOB_RETENTION_DAYS,
     });
     const app = createApp(deps);
     const started = await new Promise<ServerType>((resolve) => {

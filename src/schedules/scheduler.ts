@@ -28,6 +28,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** Rows ensured at start (the built-in clean-up). */
   ensure?: (db: Database) => Promise<void>;
+  /** Fire records older than this many days are removed (hourly, a batch at a time). */
+  retentionDays?: number;
 }
 
 interface Armed {
@@ -50,6 +52,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   let stopped = false;
   let reloading: Promise<void> | undefined;
   let reloadAgain = false;
+  let prunedAt = 0;
   const cronLog = {
     info: (m: string) => log.debug(m),
     warn: (m: string) => log.debug(m),
@@ -173,6 +176,14 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     if ((await schedulesVersion(db)) !== version) await reload();
     else await Promise.all([...armed.values()].map((a) => check(a.s.id)));
     await startWaiting(db, definitions, (id) => armed.get(id)?.s);
+    if (opts.retentionDays && Date.now() - prunedAt > 3_600_000) {
+      prunedAt = Date.now();
+      await db.query(
+        `delete from schedule_fires where ctid = any(array(
+           select ctid from schedule_fires where created_at < now() - make_interval(days => $1) limit 5000))`,
+        [opts.retentionDays],
+      );
+    }
     // Date schedules too far ahead for one timer are re-armed as they come closer.
     for (const a of armed.values()) if (a.s.type === 'date' && !a.timer && a.s.runAt && a.s.runAt.getTime() > Date.now()) arm(a.s);
   }

@@ -162,3 +162,19 @@ describe('overlap', () => {
     expect(await jobsOf(s.id)).toBe(2);
   });
 });
+
+describe('retention', () => {
+  it('fire records older than the retention period are removed by the scheduler', async () => {
+    const s = await insertSchedule(t.db, base({ name: 'old-fires', cron: '0 0 1 1 *' }));
+    if (!s) throw new Error('not created');
+    await t.db.query(
+      `insert into schedule_fires (schedule_id, fire_at, outcome, created_at)
+       values ($1, now() - interval '40 days', 'fired', now() - interval '40 days'), ($1, now() - interval '1 day', 'fired', now() - interval '1 day')`,
+      [s.id],
+    );
+    scheduler = createScheduler({ db: t.db, log: testLog, definitions: [slow], pollMs: 100, retentionDays: 30 });
+    await scheduler.start();
+    await waitUntil(async () => (await firesOf(s.id)).length === 1, 10_000, 'old fire removed');
+    expect((await firesOf(s.id))[0]?.fire_at.getTime()).toBeGreaterThan(Date.now() - 2 * 86_400_000);
+  });
+});

@@ -66,7 +66,7 @@ export const zhSchedules = {
   'schedule.detail.runs': '运行 {runs} 次：成功 {ok}，失败 {failed}，成功率 {rate}，平均耗时 {avg}；错过 {missed}，跳过 {skipped}',
   'schedule.detail.next': '接下来三次：',
   'schedule.running': '正在运行：任务 #{id}（/job {id}）',
-  'schedule.added': '已新建定时任务 {name}：{when}，执行 {kind}。',
+  'schedule.added': '已新建定时任务 {name}：{when}，执行「{kind}」。',
   'schedule.addedTarget': '结果通知：{target}',
   'schedule.edited': '已修改定时任务 {name}。',
   'schedule.done.pause': '已暂停定时任务 {name}。',
