@@ -1,15 +1,30 @@
-import { Hono } from 'hono';
-import { dispatch } from '../chat/dispatch';
-import { finishInbound, recordWebhookCall } from '../chat/inbound';
+import { type Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { dispatch, type Outcome } from '../chat/dispatch';
 import type { Deps } from '../deps';
 import { scheduleHistory, scheduleStats } from '../schedules/history';
 import { getScheduleByName, listSchedules } from '../schedules/store';
-import { type AuthVars, callerOf, requireToken } from './auth';
+import { type AuthVars, callerOf } from './auth';
+import { readJsonObject } from './body';
+import { ApiError, errorBody } from './errors';
+import { runIdempotent } from './idempotency';
 
 const ACTIONS = ['pause', 'resume', 'stop', 'start', 'run', 'edit', 'rm', 'reload'] as const;
 
+const STATUS: Record<Outcome, ContentfulStatusCode> = {
+  ok: 200,
+  empty: 400,
+  bad_args: 400,
+  unknown_command: 404,
+  not_found: 404,
+  forbidden: 403,
+  rate_limited: 429,
+  conflict: 409,
+  error: 500,
+};
+
 /**
- * Schedules over HTTP with a bearer token:
+ * Schedules over HTTP with the API tokens (checked once for /api/* in app.ts):
  * GET /api/schedules, GET /api/schedules/:name (with stats and recent runs),
  * POST /api/schedules (create; the JSON body holds /schedule add's arguments by name),
  * POST /api/schedules/:name/:action (pause, resume, stop, start, run, edit, rm, reload).
@@ -17,56 +32,36 @@ const ACTIONS = ['pause', 'resume', 'stop', 'start', 'run', 'edit', 'rm', 'reloa
  */
 export function schedulesApiRoutes(deps: Deps): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
-  app.use('/api/schedules', requireToken(deps, 'viewer'));
-  app.use('/api/schedules/*', requireToken(deps, 'viewer'));
 
   app.get('/api/schedules', async (c) => c.json({ schedules: await listSchedules(deps.db) }));
   app.get('/api/schedules/:name', async (c) => {
     const s = await getScheduleByName(deps.db, c.req.param('name'));
-    if (!s) return c.json({ error: `no schedule named ${c.req.param('name')}` }, 404);
+    if (!s) throw new ApiError(404, 'not_found', deps.t('schedule.notFound', { name: c.req.param('name').slice(0, 60) }), 'name');
     const [stats, runs] = await Promise.all([scheduleStats(deps.db, s.id), scheduleHistory(deps.db, s.id, 20)]);
     return c.json({ schedule: s, stats, runs });
   });
 
-  const change = async (c: import('hono').Context<AuthVars>, sub: string, args: Record<string, unknown>) => {
+  const change = async (c: Context<AuthVars>, sub: string, name?: string) => {
+    const { raw, json } = await readJsonObject(c, deps, '{"name":"daily-orders","type":"cron","when":"0 9 * * 1-5","kind":"export"}');
+    const args = sub === 'reload' ? {} : name === undefined ? json : { ...json, name };
     const caller = callerOf(c);
-    const inboundId = await recordWebhookCall(deps, caller, c.req.header('idempotency-key'), `/schedule ${sub} ${JSON.stringify(args)}`);
-    if (inboundId === null)
-      return c.json({ ok: false, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
-    const result = await dispatch(deps, { source: 'webhook', caller, command: 'schedule', subcommand: sub, args });
-    await finishInbound(deps, inboundId, result);
-    const message = result.messages.map((m) => ('text' in m ? m.text : '')).join('\n');
-    if (result.outcome === 'ok') return c.json({ ok: true, jobId: result.jobId, data: result.data, message }, sub === 'add' ? 201 : 200);
-    const status = result.outcome === 'not_found' ? 404 : result.outcome === 'forbidden' ? 403 : result.outcome === 'conflict' ? 409 : 400;
-    return c.json({ ok: false, error: { code: result.outcome, field: result.field, message } }, status);
+    return runIdempotent(c, deps, caller, raw, async () => {
+      const result = await dispatch(deps, { source: 'webhook', caller, command: 'schedule', subcommand: sub, args, rateLimit: false });
+      const record = { outcome: result.outcome, command: result.command, args: result.args, error: result.error, jobId: result.jobId };
+      const message = result.messages.map((m) => ('text' in m ? m.text : '')).join('\n');
+      if (result.outcome === 'ok') {
+        return { status: sub === 'add' ? 201 : 200, body: { ok: true, jobId: result.jobId, data: result.data, message }, record };
+      }
+      return { status: STATUS[result.outcome], body: errorBody(result.outcome, message, result.field), record };
+    });
   };
-  const body = async (c: import('hono').Context<AuthVars>): Promise<Record<string, unknown> | null> => {
-    const raw = await c.req.text();
-    if (raw.trim() === '') return {};
-    try {
-      const v = JSON.parse(raw);
-      return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : null;
-    } catch {
-      return null;
-    }
-  };
-  app.post('/api/schedules', async (c) => {
-    const args = await body(c);
-    if (!args)
-      return c.json({ ok: false, error: { code: 'bad_args', message: 'body must be a JSON object of /schedule add arguments' } }, 400);
-    return change(c, 'add', args);
-  });
-  app.post('/api/schedules/:name/:action', async (c) => {
+  app.post('/api/schedules', (c) => change(c, 'add'));
+  app.post('/api/schedules/:name/:action', (c) => {
     const action = c.req.param('action');
     if (!(ACTIONS as readonly string[]).includes(action)) {
-      return c.json(
-        { ok: false, error: { code: 'bad_args', field: 'action', message: `action must be one of ${ACTIONS.join(', ')}` } },
-        400,
-      );
+      throw new ApiError(400, 'bad_args', `action must be one of ${ACTIONS.join(', ')}`, 'action');
     }
-    const args = await body(c);
-    if (!args) return c.json({ ok: false, error: { code: 'bad_args', message: 'body must be a JSON object' } }, 400);
-    return change(c, action, action === 'reload' ? {} : { ...args, name: c.req.param('name') });
+    return change(c, action, c.req.param('name'));
   });
   return app;
 }

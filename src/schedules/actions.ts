@@ -1,7 +1,7 @@
 import type { Database } from '../db/client';
 import { OVERLAP_POLICIES, type OverlapPolicy, type ScheduleState } from '../db/schema';
 import { UserError } from '../errors';
-import { cancelJob } from '../jobs/queue';
+import { cancelJob } from '../jobs/admin';
 import type { AnyJobDefinition } from '../jobs/types';
 import type { ReplyTarget } from '../outbound';
 import { DEFAULT_ZONE } from './cron';
