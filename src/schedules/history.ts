@@ -13,7 +13,7 @@ export interface ScheduleRun {
   result: unknown;
 }
 
-/** Runs, success rate and average duration of a schedule's finished runs. */
+/** Runs, success rate and average run time (the job's run_ms, as /stats counts it) of a schedule's finished runs. */
 export interface ScheduleStats {
   runs: number;
   succeeded: number;
@@ -53,7 +53,7 @@ export async function scheduleStats(db: Database, scheduleId: number): Promise<S
     `select count(j.id) filter (where j.finished_at is not null)::int as runs,
             count(*) filter (where j.status = 'succeeded')::int as succeeded,
             count(*) filter (where j.status = 'failed')::int as failed,
-            avg(extract(epoch from (j.finished_at - j.started_at)) * 1000) filter (where j.finished_at is not null and j.started_at is not null) as avg_ms,
+            avg(j.run_ms) filter (where j.finished_at is not null) as avg_ms,
             (select missed_count from schedules where id = $1) as missed,
             count(*) filter (where f.outcome = 'skipped')::int as skipped
        from schedule_fires f left join jobs j on j.id = f.job_id
