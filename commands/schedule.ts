@@ -31,11 +31,12 @@ async function find(ctx: CommandContext, name: string): Promise<Schedule> {
   return s;
 }
 
-/** `to=`: a group's conversation id, or `none`; default: where the command was typed. */
-function targetOf(ctx: CommandContext, to: string | undefined): ReplyTarget | null {
-  if (to === undefined) return scheduleTarget(ctx.replyTarget);
-  if (['none', '无', '-'].includes(to.toLowerCase())) return null;
-  return { conversationId: to, conversationType: 'group', robotCode: ctx.deps.config.robotCode };
+/** `target=`: a group's conversation id, or `none`; default: where the command was typed. (`to=` is left to job
+ * parameters: exports use it for date ranges.) */
+function targetOf(ctx: CommandContext, target: string | undefined): ReplyTarget | null {
+  if (target === undefined) return scheduleTarget(ctx.replyTarget);
+  if (['none', '无', '-'].includes(target.toLowerCase())) return null;
+  return { conversationId: target, conversationType: 'group', robotCode: ctx.deps.config.robotCode };
 }
 
 const add = defineSubcommand({
@@ -53,7 +54,7 @@ const add = defineSubcommand({
       zone: example(z.string().optional(), DEFAULT_ZONE),
       grace: example(value.optional(), '30m'),
       overlap: example(z.string().optional(), 'skip'),
-      to: example(z.string().optional(), 'cidXXXX'),
+      target: example(z.string().optional(), 'cidXXXX'),
     })
     .catchall(value),
   examples: [
@@ -64,7 +65,7 @@ const add = defineSubcommand({
   ],
   async run(ctx, args) {
     const { t, deps } = ctx;
-    const { name, type, zone, grace, overlap, to, ...rest } = args as Record<string, unknown> & { name: string; type: string };
+    const { name, type, zone, grace, overlap, target, ...rest } = args as Record<string, unknown> & { name: string; type: string };
     let { when, kind, what } = rest as { when?: string; kind?: string; what?: string };
     delete rest.when;
     delete rest.kind;
@@ -83,7 +84,7 @@ const add = defineSubcommand({
       payload: planned.payload,
       grace: grace as string | number | undefined,
       overlap: overlap as string | undefined,
-      replyTo: targetOf(ctx, to as string | undefined),
+      replyTo: targetOf(ctx, target as string | undefined),
       owner: ctx.caller.key,
     });
     const next = nextLines(s, new Date(deps.now()));
@@ -112,7 +113,7 @@ const edit = defineSubcommand({
     zone: example(z.string().optional(), 'Asia/Shanghai'),
     grace: example(value.optional(), '10m'),
     overlap: example(z.string().optional(), 'queue'),
-    to: example(z.string().optional(), 'none'),
+    target: example(z.string().optional(), 'none'),
   }),
   flags: ['manual'],
   examples: ['/schedule edit daily-orders cron="0 10 * * 1-5"', '/schedule edit daily-orders grace=10m overlap=queue'],
@@ -135,7 +136,7 @@ const edit = defineSubcommand({
       ...(timing ?? {}),
       ...(args.grace !== undefined ? { misfireGraceSec: checkGrace(String(args.grace)) } : {}),
       ...(args.overlap !== undefined ? { overlap: checkOverlap(args.overlap) } : {}),
-      ...(args.to !== undefined ? { replyTo: targetOf(ctx, args.to) } : {}),
+      ...(args.target !== undefined ? { replyTo: targetOf(ctx, args.target) } : {}),
       ...(timing ? { resetChecked: true, nextFireAt: nextFireOf({ ...s, ...timing }, now) } : {}),
     });
     if (!after) throw new UserError('not_found', 'schedule.notFound', { name: args.name }, 'name');

@@ -48,7 +48,7 @@ describe('schedules API', () => {
       when: '0 9 * * 1-5',
       kind: 'cleanup',
       days: 60,
-      to: 'cid-reports-group',
+      target: 'cid-reports-group',
     });
     expect(created.status).toBe(201);
     expect(created.json.message).toContain('每个工作日 09:00（北京时间）');
