@@ -9,6 +9,9 @@ export interface PlannedKind {
   payload: Record<string, unknown>;
 }
 
+/** The export job kind (branch exports: src/exports). */
+const EXPORT_KIND = 'sql_export';
+
 const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /**
@@ -38,7 +41,14 @@ export function planKind(ctx: CommandContext, word: string, what: string | undef
     const payload: PushPayload = { spec, requestedBy: ctx.caller.key, requestedByName: ctx.caller.nick };
     return { kind: PUSH_KIND, payload: payload as unknown as Record<string, unknown> };
   }
-  // Any other registered kind (the export kind among them once merged): the arguments are its payload.
-  const kind = w === '导出' ? 'export' : w;
-  return { kind, payload: what === undefined ? { ...params } : { task: what, ...params } };
+  if (['export', '导出', EXPORT_KIND].includes(w)) {
+    // TODO(#10): once the exports module is merged, check the task and its parameters here with the
+    // exports module's own validation (as /export run does), keeping relative dates (from=yesterday)
+    // unresolved so each run resolves them at its own time.
+    if (!what) throw new UserError('bad_args', 'schedule.needWhat', { kind: 'export', example: 'daily-orders' }, 'what');
+    const exportParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, asText(v)]));
+    return { kind: EXPORT_KIND, payload: { task: what, params: exportParams, requestedBy: ctx.caller.key } };
+  }
+  // Any other registered kind: the arguments are its payload.
+  return { kind: w, payload: what === undefined ? { ...params } : { task: what, ...params } };
 }
