@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { callbackRoutes } from './chat/callback-route';
 import type { Deps } from './deps';
+import { exportsAdminRoutes } from './http/exports-admin';
 import { fileRoutes } from './http/files';
 import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
@@ -37,6 +38,7 @@ export function createApp(deps: Deps): Hono {
   app.route('/', jobsApiRoutes(deps));
   app.route('/', pushHookRoutes(deps));
   app.route('/', fileRoutes(deps));
+  app.route('/', exportsAdminRoutes(deps));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   return app;
 }

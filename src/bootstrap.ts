@@ -7,6 +7,7 @@ import { createReplier } from './chat/replier';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { createBackground, type Deps } from './deps';
+import { createSecretBox } from './exports/secret-box';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
 import { createMetrics } from './metrics/metrics';
@@ -38,6 +39,8 @@ export function createDeps(opts: {
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
   const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log }) : undefined;
+  const notifier = createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log });
+  const secrets = createSecretBox(config);
   return {
     config,
     db,
@@ -45,13 +48,14 @@ export function createDeps(opts: {
     t,
     now,
     fetch: fetchFn,
-    notifier: createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log }),
+    notifier,
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, secrets, callbackSecret: opts.callbackSecret, notifier, now }),
     presets,
     publisher,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,
+    secrets,
   };
 }

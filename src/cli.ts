@@ -9,6 +9,7 @@ import { messageToText } from './chat/reply-sink';
 import { type Config, ConfigError, loadConfig, ROLES, type Role } from './config';
 import { createDb, type Database, DataDirLockedError } from './db/client';
 import { migrateDb } from './db/migrate';
+import { CliUsageError, EXPORTS_USAGE, runExportsCli } from './exports/admin-cli';
 import { createApiToken, listApiTokens, revokeApiToken } from './http/tokens';
 import { createLogger } from './logger';
 
@@ -18,7 +19,7 @@ const USAGE = `usage:
   npm run cli -- token create <name> [--role viewer|operator|admin]   issue an API token (printed once)
   npm run cli -- token revoke <name>                                   revoke it
   npm run cli -- token list                                            list tokens
-  npm run cli -- <command> [args…]                                     run a chat command, e.g. help, ping
+${EXPORTS_USAGE}  npm run cli -- <command> [args…]                                     run a chat command, e.g. help, ping
 `;
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -82,6 +83,15 @@ try {
       out(`token "${name}" revoked`);
     } else {
       fail(USAGE);
+    }
+  } else if (argv[0] === 'source' || argv[0] === 'task') {
+    const deps = createDeps({ config: cfg, db: database, log, callbackSecret: resolveCallbackSecret(cfg).secret });
+    try {
+      for (const line of await runExportsCli(deps, argv, operator)) out(line);
+    } catch (err) {
+      if (!(err instanceof CliUsageError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      exitCode = 2;
     }
   } else {
     const deps = createDeps({ config: cfg, db: database, log, callbackSecret: resolveCallbackSecret(cfg).secret });

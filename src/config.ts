@@ -78,6 +78,7 @@ const schema = z.object({
 
   FILES_DIR: z.string().min(1).optional(),
   FILES_TTL_HOURS: int(1, 24 * 365).default(168),
+  SECRETS_KEY: z.string().min(1).optional(),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -113,6 +114,7 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   PUSH_MAX_COUNT: '100000',
   FILES_DIR: './data/files',
   FILES_TTL_HOURS: '168',
+  SECRETS_KEY: '(32 random bytes, base64: openssl rand -base64 32)',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -179,7 +181,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 function redact(key: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/SECRET|PASSWORD/.test(key)) return '***';
+  if (/SECRET|PASSWORD|KEY/.test(key)) return '***';
   return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 

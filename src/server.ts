@@ -12,6 +12,7 @@ import { createDb, type Database } from './db/client';
 import { migrateDb } from './db/migrate';
 import type { Deps } from './deps';
 import { errorMessage } from './errors';
+import { checkSecretsKey } from './exports/sources';
 import { scheduleCleanup } from './jobs/cleanup';
 import { createRelay, type Relay } from './jobs/relay';
 import { createRunner, type Runner } from './jobs/runner';
@@ -46,6 +47,7 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
   try {
     await migrateDb(db);
     const deps = createDeps({ config, db, log, callbackSecret: secret, fetch: opts.fetch });
+    await checkSecretsKey(deps); // a changed SECRETS_KEY is a start-up error, not garbage at the first export
     if (config.streamEnabled && config.DINGTALK_CLIENT_ID && config.DINGTALK_CLIENT_SECRET) {
       const s = createStreamSupervisor({
         clientId: config.DINGTALK_CLIENT_ID,

@@ -192,3 +192,41 @@ export const files = pgTable(
   },
   (t) => [index('files_job_idx').on(t.jobId), index('files_expiry_idx').on(t.expiresAt).where(sql`removed_at is null`)],
 );
+
+/** External databases exports read from; the password is sealed with the secrets key (never plain). */
+export const dataSources = pgTable(
+  'data_sources',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(), // postgres | mysql
+    host: text('host').notNull(),
+    port: integer('port').notNull(),
+    database: text('database').notNull(),
+    username: text('username').notNull(),
+    /** `v1.<keyId>.<iv>.<tag>.<ciphertext>` (AES-256-GCM), or null for no password. */
+    passwordEnc: text('password_enc'),
+    /** Fingerprint of the key that sealed the password: a changed key is caught at start-up. */
+    keyId: text('key_id'),
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('data_sources_name_uq').on(t.name)],
+);
+
+/** Named, parameterised SQL exports (the definition; every run is a job). */
+export const exportTasks = pgTable(
+  'export_tasks',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    /** The whole definition as validated by src/exports/task-schema.ts. */
+    spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('export_tasks_name_uq').on(t.name)],
+);
