@@ -38,9 +38,22 @@ export function createDeps(opts: {
       : undefined;
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
-  const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log }) : undefined;
-  const notifier = createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log });
+  const publisher = config.AMQP_URL
+    ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
+    : undefined;
   const secrets = createSecretBox(config);
+  const notifier = createReplier({
+    apiBase: config.DINGTALK_API_BASE,
+    robotCode: config.robotCode,
+    tokens,
+    fetch: fetchFn,
+    now,
+    log,
+    replyHosts: config.DINGTALK_REPLY_HOSTS,
+    // Loopback replies (npm run chat) only while callbacks are signed with the generated local secret.
+    allowLoopback: !config.DINGTALK_CLIENT_SECRET,
+    truncatedNote: (cut) => t('reply.truncated', { cut }),
+  });
   return {
     config,
     db,
@@ -50,7 +63,7 @@ export function createDeps(opts: {
     fetch: fetchFn,
     notifier,
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, secrets, callbackSecret: opts.callbackSecret, notifier, now }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now, secrets, callbackSecret: opts.callbackSecret, notifier }),
     presets,
     publisher,
     metrics: createMetrics(),

@@ -51,6 +51,14 @@ export interface Deps {
   /** Seals stored credentials (data-source passwords, robot secrets); SECRETS_KEY or DATA_DIR/secrets-key. */
   secrets: SecretBox;
   stream?: { status(): StreamStatus };
+  /** Test-only fault points (a crash between two steps); never set in production. */
+  faults?: Faults;
+}
+
+/** Places where a test can stop the process between two steps that must not lose work. */
+export interface Faults {
+  /** After a chat message's inbound row is committed, before it is dispatched. */
+  afterInboundRecorded?(message: { msgId: string }): Promise<void>;
 }
 
 /** A Background that remembers in-flight promises until they settle. */

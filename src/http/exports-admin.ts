@@ -7,7 +7,7 @@ import { getSourceInfo, listSources, openSource, removeSource, SourceExistsError
 import { submitExport } from '../exports/submit-export';
 import { taskInput } from '../exports/task-schema';
 import { describeTargets, getTask, listTasks, removeTask, saveTask, TaskExistsError } from '../exports/tasks';
-import { type AuthVars, callerOf, ensureRole, requireToken } from './auth';
+import { type AuthVars, callerOf, ensureRole } from './auth';
 
 type C = Context<AuthVars>;
 
@@ -36,7 +36,13 @@ function badArgs(c: C, err: ZodError) {
  */
 export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
-  for (const p of ['/hooks/sources', '/hooks/sources/*', '/hooks/tasks', '/hooks/tasks/*']) app.use(p, requireToken(deps, 'operator'));
+  // The bearer token is checked once for /hooks/* (src/app.ts); reading and running need operator.
+  for (const p of ['/hooks/sources', '/hooks/sources/*', '/hooks/tasks', '/hooks/tasks/*']) {
+    app.use(p, async (c, next) => {
+      ensureRole(c, deps, 'operator');
+      await next();
+    });
+  }
 
   const guard = async (c: C, fn: () => Promise<Response>) => {
     try {
@@ -56,7 +62,7 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
   app.get('/hooks/sources', async (c) => c.json({ ok: true, sources: await listSources(deps) }));
   const putSource = (replace: boolean) => async (c: C) =>
     guard(c, async () => {
-      ensureRole(c, 'admin');
+      ensureRole(c, deps, 'admin');
       const body = await jsonBody(c);
       if (body instanceof Response) return body;
       const name = c.req.param('name') ?? body.name;
@@ -66,7 +72,7 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
   app.post('/hooks/sources', putSource(false));
   app.put('/hooks/sources/:name', putSource(true));
   app.delete('/hooks/sources/:name', async (c) => {
-    ensureRole(c, 'admin');
+    ensureRole(c, deps, 'admin');
     const name = c.req.param('name');
     const users = (await listTasks(deps.db)).filter((t) => t.source === name).map((t) => t.name);
     if (users.length) return c.json({ ok: false, error: { code: 'conflict', message: `used by tasks ${users.join(', ')}` } }, 409);
@@ -99,7 +105,7 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
   });
   const putTask = (replace: boolean) => async (c: C) =>
     guard(c, async () => {
-      ensureRole(c, 'admin');
+      ensureRole(c, deps, 'admin');
       const body = await jsonBody(c);
       if (body instanceof Response) return body;
       const input = { ...body, name: c.req.param('name') ?? body.name };
@@ -116,7 +122,7 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
   app.post('/hooks/tasks', putTask(false));
   app.put('/hooks/tasks/:name', putTask(true));
   app.delete('/hooks/tasks/:name', async (c) => {
-    ensureRole(c, 'admin');
+    ensureRole(c, deps, 'admin');
     const name = c.req.param('name');
     return (await removeTask(deps.db, name))
       ? c.json({ ok: true })

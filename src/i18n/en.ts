@@ -1,9 +1,10 @@
 import { enCore } from './en/core';
 import { enExports } from './en/exports';
 import { enFiles } from './en/files';
+import { enIntake } from './en/intake';
 import { enJobs } from './en/jobs';
 import { enPush } from './en/push';
 import type { Catalog } from './zh-CN';
 
 /** English chat text (LOCALE=en), one file per area under en/. Same keys as zh-CN.ts. */
-export const en: Catalog = { ...enCore, ...enJobs, ...enPush, ...enFiles, ...enExports };
+export const en: Catalog = { ...enCore, ...enJobs, ...enPush, ...enIntake, ...enFiles, ...enExports };

@@ -1,6 +1,7 @@
 import { zhCore } from './zh-CN/core';
 import { zhExports } from './zh-CN/exports';
 import { zhFiles } from './zh-CN/files';
+import { zhIntake } from './zh-CN/intake';
 import { zhJobs } from './zh-CN/jobs';
 import { zhPush } from './zh-CN/push';
 
@@ -9,7 +10,7 @@ import { zhPush } from './zh-CN/push';
  * file per area under zh-CN/ (each with its English twin under en/). `{name}` placeholders are filled
  * by the translator. en.ts must have exactly the same keys (the types enforce it).
  */
-export const zhCN = { ...zhCore, ...zhJobs, ...zhPush, ...zhFiles, ...zhExports } as const;
+export const zhCN = { ...zhCore, ...zhJobs, ...zhPush, ...zhIntake, ...zhFiles, ...zhExports } as const;
 
 /** The shape every locale's catalog has. */
 export type Catalog = { readonly [K in keyof typeof zhCN]: string };
