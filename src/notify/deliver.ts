@@ -1,0 +1,117 @@
+import type { Database } from '../db/client';
+import { errorMessage } from '../errors';
+import type { Notifier } from '../outbound';
+import { EmailError, type EmailSender } from './email';
+import type { StoredNotice } from './outbox';
+import { classifyRobotAnswer, robotKey, robotMarkdownBody, robotSendUrl } from './robot';
+import { blockRobot, clearRobotStrikes, takeRobotSlot } from './robot-window';
+import type { SecretBox } from './secret-box';
+import { openRobotCredentials, type ResolvedTarget } from './targets';
+
+/** What became of one try: delivered, wait (not the message's fault, not counted), retry, or give up. */
+export type Attempt =
+  | { kind: 'sent' }
+  | { kind: 'wait'; ms: number; reason: string }
+  | { kind: 'retry'; error: string }
+  | { kind: 'fail'; error: string; hint: 'robotConfig' | 'robotGone' | 'tooLong' | 'smtp' | 'retryLater' };
+
+export interface DeliverContext {
+  db: Database;
+  box: SecretBox;
+  fetch: typeof fetch;
+  now: () => number;
+  notifier: Notifier;
+  email: EmailSender;
+  oapiBase: string;
+  robotCode: string;
+  robotLimit: number;
+  robotWindowMs: number;
+  throttleBaseMs: number;
+  throttleMaxMs: number;
+  requestTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** One try at delivering one outbox row. Never throws: every outcome is an Attempt. */
+export async function deliverOnce(
+  ctx: DeliverContext,
+  row: { id: number; target: ResolvedTarget; message: StoredNotice },
+): Promise<Attempt> {
+  const { target, message } = row;
+  try {
+    switch (target.kind) {
+      case 'robot':
+        return await deliverToRobot(ctx, row.id, target, message);
+      case 'conversation':
+        await ctx.notifier.send(target.target, { type: 'markdown', title: message.title, text: message.markdown });
+        return { kind: 'sent' };
+      case 'group':
+        await ctx.notifier.send(
+          { conversationId: target.openConversationId, conversationType: 'group', robotCode: ctx.robotCode },
+          { type: 'markdown', title: message.title, text: message.markdown },
+        );
+        return { kind: 'sent' };
+      case 'email':
+        await ctx.email.send({
+          to: target.to,
+          subject: message.title,
+          text: message.text,
+          html: message.html,
+          messageId: `<notice-${row.id}@chatops-bot>`,
+          attachment: message.attachment,
+        });
+        return { kind: 'sent' };
+    }
+  } catch (err) {
+    if (err instanceof EmailError)
+      return err.temporary ? { kind: 'retry', error: err.message } : { kind: 'fail', error: err.message, hint: 'smtp' };
+    return { kind: 'retry', error: errorMessage(err) };
+  }
+}
+
+async function deliverToRobot(ctx: DeliverContext, id: number, target: { sealed: string }, message: StoredNotice): Promise<Attempt> {
+  let creds: ReturnType<typeof openRobotCredentials>;
+  try {
+    creds = openRobotCredentials(target, ctx.box);
+  } catch (err) {
+    return { kind: 'fail', error: `the robot's stored credentials cannot be opened (${errorMessage(err)})`, hint: 'robotConfig' };
+  }
+  const key = robotKey(creds);
+  const slot = await takeRobotSlot(ctx.db, key, ctx.robotLimit, ctx.robotWindowMs);
+  if (!slot.granted) return { kind: 'wait', ms: slot.waitMs, reason: 'rate window full' };
+  // The same msgUuid on every try: DingTalk posts a retried message once.
+  const body = robotMarkdownBody(message.title, message.markdown, `notice-${id}`);
+  let res: Response;
+  try {
+    res = await ctx.fetch(robotSendUrl(ctx.oapiBase, creds, ctx.now()), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.requestTimeoutMs)]),
+    });
+  } catch (err) {
+    return { kind: 'retry', error: `could not reach the robot endpoint: ${errorMessage(err)}` };
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) {
+    const error = `robot endpoint answered HTTP ${res.status}: ${text.slice(0, 200)}`;
+    return res.status >= 500 || res.status === 429 ? { kind: 'retry', error } : { kind: 'fail', error, hint: 'robotConfig' };
+  }
+  let answer: { errcode?: unknown; errmsg?: unknown };
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    return { kind: 'retry', error: `robot endpoint answered something that is not JSON: ${text.slice(0, 200)}` };
+  }
+  const verdict = classifyRobotAnswer(Number(answer.errcode ?? 0), String(answer.errmsg ?? ''));
+  if (verdict.kind === 'ok') {
+    await clearRobotStrikes(ctx.db, key);
+    return { kind: 'sent' };
+  }
+  if (verdict.kind === 'throttled') {
+    const ms = await blockRobot(ctx.db, key, ctx.throttleBaseMs, ctx.throttleMaxMs);
+    return { kind: 'wait', ms, reason: verdict.message };
+  }
+  if (verdict.kind === 'retry') return { kind: 'retry', error: verdict.message };
+  return { kind: 'fail', error: verdict.message, hint: verdict.hint };
+}

@@ -1,0 +1,16 @@
+export { createEmailSender, type EmailMessage, type EmailSender } from './email';
+export { createNotices, type NoticeDeps, type Notices, type NoticeTuning } from './notices';
+export { cleanupDeliveries, type DeliveryView, listDeliveries, type NoticeRequest, retryDelivery } from './outbox';
+export { type RenderedNotice, renderNotice } from './render';
+export { robotSign } from './robot';
+export type { SecretBox } from './secret-box';
+export {
+  createDeliveryTarget,
+  type DeliveryTarget,
+  type DeliveryTargetInput,
+  describeTarget,
+  parseRobotWebhook,
+  type ResolvedTarget,
+} from './targets';
+export { NOTICE_ALIASES, NOTICE_VARIABLES, type NoticeTemplate, type NoticeVariable, parseNoticeTemplate } from './template';
+export { formatBytes, formatDuration, type NoticeFacts, noticeValues } from './values';
