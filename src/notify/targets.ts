@@ -44,8 +44,7 @@ export function createDeliveryTarget(input: unknown, opts: { box: SecretBox; oap
   if (kind === 'robot') {
     const accessToken = parseRobotWebhook(String(o.webhook ?? ''), opts.oapiBase);
     const secret = o.secret === undefined || o.secret === '' ? undefined : String(o.secret).trim();
-    if (secret !== undefined && !/^SEC\S{8,}$/.test(secret))
-      throw new UserError('bad_args', 'notify.target.badSecret', {}, 'secret');
+    if (secret !== undefined && !/^SEC\S{8,}$/.test(secret)) throw new UserError('bad_args', 'notify.target.badSecret', {}, 'secret');
     const creds: RobotCredentials = secret ? { accessToken, secret } : { accessToken };
     const label = typeof o.label === 'string' && o.label.trim() ? o.label.trim() : `…${accessToken.slice(-6)}`;
     return { kind: 'robot', label, sealed: opts.box.seal(JSON.stringify(creds)) };
