@@ -11,6 +11,7 @@ import { createDb, type Database, DataDirLockedError } from './db/client';
 import { migrateDb } from './db/migrate';
 import { createApiToken, listApiTokens, revokeApiToken } from './http/tokens';
 import { createLogger } from './logger';
+import { NOTICE_CLI_USAGE, runNoticeCli } from './notify/notice-cli';
 
 // `npm run cli -- <command>`: admin tasks (API tokens) and any chat command, run locally against
 // the configured database with the admin role.
@@ -18,6 +19,7 @@ const USAGE = `usage:
   npm run cli -- token create <name> [--role viewer|operator|admin]   issue an API token (printed once)
   npm run cli -- token revoke <name>                                   revoke it
   npm run cli -- token list                                            list tokens
+${NOTICE_CLI_USAGE}
   npm run cli -- <command> [args…]                                     run a chat command, e.g. help, ping
 `;
 
@@ -83,6 +85,9 @@ try {
     } else {
       fail(USAGE);
     }
+  } else if (argv[0] === 'notice') {
+    const deps = createDeps({ config: cfg, db: database, log, callbackSecret: resolveCallbackSecret(cfg).secret });
+    exitCode = await runNoticeCli(deps, argv.slice(1), out);
   } else {
     const deps = createDeps({ config: cfg, db: database, log, callbackSecret: resolveCallbackSecret(cfg).secret });
     const caller = { key: operator, nick: operator, role: 'admin' as const };

@@ -3,7 +3,8 @@ import { errorMessage } from '../errors';
 import type { Notifier } from '../outbound';
 import { EmailError, type EmailSender } from './email';
 import type { StoredNotice } from './outbox';
-import { classifyRobotAnswer, robotKey, robotMarkdownBody, robotSendUrl } from './robot';
+import { robotKey, robotMarkdownBody } from './robot';
+import { postToRobot } from './robot-client';
 import { blockRobot, clearRobotStrikes, takeRobotSlot } from './robot-window';
 import type { SecretBox } from './secret-box';
 import { openRobotCredentials, type ResolvedTarget } from './targets';
@@ -81,29 +82,17 @@ async function deliverToRobot(ctx: DeliverContext, id: number, target: { sealed:
   if (!slot.granted) return { kind: 'wait', ms: slot.waitMs, reason: 'rate window full' };
   // The same msgUuid on every try: DingTalk posts a retried message once.
   const body = robotMarkdownBody(message.title, message.markdown, `notice-${id}`);
-  let res: Response;
-  try {
-    res = await ctx.fetch(robotSendUrl(ctx.oapiBase, creds, ctx.now()), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.requestTimeoutMs)]),
-    });
-  } catch (err) {
-    return { kind: 'retry', error: `could not reach the robot endpoint: ${errorMessage(err)}` };
+  const verdict = await postToRobot(
+    { fetch: ctx.fetch, oapiBase: ctx.oapiBase, now: ctx.now, signal: ctx.signal, timeoutMs: ctx.requestTimeoutMs },
+    creds,
+    body,
+  );
+  if (verdict.kind === 'unreachable') return { kind: 'retry', error: verdict.message };
+  if (verdict.kind === 'http') {
+    return verdict.status >= 500 || verdict.status === 429
+      ? { kind: 'retry', error: verdict.message }
+      : { kind: 'fail', error: verdict.message, hint: 'robotConfig' };
   }
-  const text = await res.text().catch(() => '');
-  if (!res.ok) {
-    const error = `robot endpoint answered HTTP ${res.status}: ${text.slice(0, 200)}`;
-    return res.status >= 500 || res.status === 429 ? { kind: 'retry', error } : { kind: 'fail', error, hint: 'robotConfig' };
-  }
-  let answer: { errcode?: unknown; errmsg?: unknown };
-  try {
-    answer = JSON.parse(text) as typeof answer;
-  } catch {
-    return { kind: 'retry', error: `robot endpoint answered something that is not JSON: ${text.slice(0, 200)}` };
-  }
-  const verdict = classifyRobotAnswer(Number(answer.errcode ?? 0), String(answer.errmsg ?? ''));
   if (verdict.kind === 'ok') {
     await clearRobotStrikes(ctx.db, key);
     return { kind: 'sent' };

@@ -32,22 +32,32 @@ const OFFICIAL_OAPI_HOSTS = ['oapi.dingtalk.com', 'oapi.dingtalk.io'];
 const MAX_EMAILS = 50;
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
+/** A validated target before sealing: robot credentials still in clear (never stored like this). */
+export type CheckedTarget = Exclude<DeliveryTarget, { kind: 'robot' }> | ({ kind: 'robot'; label: string } & RobotCredentials);
+
 /**
  * Validate a target and seal its secrets. Bad input is a UserError naming the field and what was
  * expected; nothing is stored. `oapiBase` is DINGTALK_OAPI_BASE (its host is accepted besides DingTalk's).
  * @example createDeliveryTarget({ kind: 'robot', webhook: 'https://oapi.dingtalk.com/robot/send?access_token=abc', secret: 'SEC…' }, { box, oapiBase })
  */
 export function createDeliveryTarget(input: unknown, opts: { box: SecretBox; oapiBase: string }): DeliveryTarget {
+  const t = checkDeliveryTarget(input, opts.oapiBase);
+  if (t.kind !== 'robot') return t;
+  const creds: RobotCredentials = t.secret ? { accessToken: t.accessToken, secret: t.secret } : { accessToken: t.accessToken };
+  return { kind: 'robot', label: t.label, sealed: opts.box.seal(JSON.stringify(creds)) };
+}
+
+/** Validate a target (see createDeliveryTarget) without sealing: for one-off test sends. */
+export function checkDeliveryTarget(input: unknown, oapiBase: string): CheckedTarget {
   const o = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const kind = String(o.kind ?? '');
   if (kind === 'requester') return { kind: 'requester' };
   if (kind === 'robot') {
-    const accessToken = parseRobotWebhook(String(o.webhook ?? ''), opts.oapiBase);
+    const accessToken = parseRobotWebhook(String(o.webhook ?? ''), oapiBase);
     const secret = o.secret === undefined || o.secret === '' ? undefined : String(o.secret).trim();
     if (secret !== undefined && !/^SEC\S{8,}$/.test(secret)) throw new UserError('bad_args', 'notify.target.badSecret', {}, 'secret');
-    const creds: RobotCredentials = secret ? { accessToken, secret } : { accessToken };
     const label = typeof o.label === 'string' && o.label.trim() ? o.label.trim() : `…${accessToken.slice(-6)}`;
-    return { kind: 'robot', label, sealed: opts.box.seal(JSON.stringify(creds)) };
+    return secret ? { kind: 'robot', label, accessToken, secret } : { kind: 'robot', label, accessToken };
   }
   if (kind === 'group') {
     const id = String(o.openConversationId ?? '').trim();
