@@ -27,6 +27,7 @@ export interface DeliverContext {
   robotCode: string;
   robotLimit: number;
   robotWindowMs: number;
+  robotMarginMs: number;
   throttleBaseMs: number;
   throttleMaxMs: number;
   requestTimeoutMs: number;
@@ -78,7 +79,8 @@ async function deliverToRobot(ctx: DeliverContext, id: number, target: { sealed:
     return { kind: 'fail', error: `the robot's stored credentials cannot be opened (${errorMessage(err)})`, hint: 'robotConfig' };
   }
   const key = robotKey(creds);
-  const slot = await takeRobotSlot(ctx.db, key, ctx.robotLimit, ctx.robotWindowMs);
+  // A margin over the window: our stamp is taken before the request, DingTalk's when it arrives.
+  const slot = await takeRobotSlot(ctx.db, key, ctx.robotLimit, ctx.robotWindowMs + ctx.robotMarginMs);
   if (!slot.granted) return { kind: 'wait', ms: slot.waitMs, reason: 'rate window full' };
   // The same msgUuid on every try: DingTalk posts a retried message once.
   const body = robotMarkdownBody(message.title, message.markdown, `notice-${id}`);

@@ -17,6 +17,8 @@ export interface NoticeTuning {
   batch: number;
   leaseMs: number;
   robotWindowMs: number;
+  /** Added to the window so network latency cannot squeeze a 21st message into DingTalk's minute. */
+  robotMarginMs: number;
   throttleBaseMs: number;
   throttleMaxMs: number;
   retryBaseMs: number;
@@ -29,6 +31,7 @@ const DEFAULT_TUNING: NoticeTuning = {
   batch: 10,
   leaseMs: 120_000,
   robotWindowMs: 60_000,
+  robotMarginMs: 1000,
   throttleBaseMs: 60_000,
   throttleMaxMs: 600_000,
   retryBaseMs: 5000,
@@ -98,6 +101,7 @@ export function createNotices(deps: NoticeDeps, opts: { box: SecretBox; tuning?:
     robotCode: config.robotCode,
     robotLimit: config.NOTICE_ROBOT_PER_MINUTE,
     robotWindowMs: tune.robotWindowMs,
+    robotMarginMs: tune.robotMarginMs,
     throttleBaseMs: tune.throttleBaseMs,
     throttleMaxMs: tune.throttleMaxMs,
     requestTimeoutMs: tune.requestTimeoutMs,

@@ -9,7 +9,7 @@ import { createDeliveryTarget, type DeliveryTarget } from '../../src/notify/targ
 import type { ReplyTarget } from '../../src/outbound';
 import { createTestDb, DB_KINDS, type DbKind, type TestDb } from '../helpers/db';
 import { testConfig, testDeps } from '../helpers/deps';
-import { waitUntil } from '../helpers/fake-dingtalk';
+import { startFakeDingTalk, waitUntil } from '../helpers/fake-dingtalk';
 import { type FakeRobot, startFakeRobot } from '../helpers/fake-robot';
 import { testSecretBox } from '../helpers/secret-box';
 import { startSmtp } from '../helpers/smtp';
@@ -18,7 +18,15 @@ const TOKEN = 'robottoken0001';
 const SECRET = 'SECtest-webhook-secret0';
 const PLAIN_TOKEN = 'plainrobot0002';
 const QUIET_TOKEN = 'quietrobot0003';
-const TUNING = { pollMs: 200, retryBaseMs: 40, retryMaxMs: 200, robotWindowMs: 1500, throttleBaseMs: 300, throttleMaxMs: 1000 };
+const TUNING = {
+  pollMs: 200,
+  retryBaseMs: 40,
+  retryMaxMs: 200,
+  robotWindowMs: 1500,
+  robotMarginMs: 150,
+  throttleBaseMs: 300,
+  throttleMaxMs: 1000,
+};
 
 let robot: FakeRobot;
 let smtp: Awaited<ReturnType<typeof startSmtp>>;
@@ -215,15 +223,13 @@ describe('notice delivery against a real Postgres', () => {
     const target = robotTarget(QUIET_TOKEN);
     for (let i = 0; i < 30; i++) await notices.enqueue({ jobId: 250 + i, facts: facts(250 + i), targets: [target] });
     await notices.start();
-    await waitUntil(
-      async () => (await statuses(tdb.db, 279))[0] === 'sent' && (await statuses(tdb.db, 250))[0] === 'sent',
-      30_000,
-      'all sent',
-    );
-    const rows = await tdb.db.query<{ n: number }>(
-      `select count(*)::int as n from notice_deliveries where status = 'sent' and job_id between 250 and 279`,
-    );
-    expect(rows[0]?.n).toBe(30);
+    const sentCount = async () =>
+      (
+        await tdb.db.query<{ n: number }>(
+          `select count(*)::int as n from notice_deliveries where status = 'sent' and job_id between 250 and 279`,
+        )
+      )[0]?.n;
+    await waitUntil(async () => (await sentCount()) === 30, 30_000, 'all 30 sent');
     expect(robot.posts.filter((p) => p.token === QUIET_TOKEN)).toHaveLength(30);
     expect(robot.answers.filter((x) => x.token === QUIET_TOKEN && x.errcode !== 0)).toEqual([]);
     expect(robot.maxInWindow(QUIET_TOKEN)).toBe(20);
@@ -263,6 +269,36 @@ describe('notice delivery against a real Postgres', () => {
     await notices.stop();
     expect(await retryDelivery(tdb.db, row?.id ?? 0)).toBe(true);
     expect(await statuses(tdb.db, 301)).toEqual(['pending']);
+  });
+
+  it('sends to a group through the app robot OpenAPI, and takes over a delivery whose sender died', async () => {
+    const fake = await startFakeDingTalk();
+    try {
+      const deps = testDeps(tdb.db, env({ DINGTALK_CLIENT_ID: 'dingapp', DINGTALK_API_BASE: fake.apiBase }));
+      const notices = createNotices(deps, { box, tuning: TUNING });
+      open.push(notices);
+      const [id] = await notices.enqueue({
+        jobId: 500,
+        facts: facts(500),
+        targets: [createDeliveryTarget({ kind: 'group', openConversationId: 'cidOpsGroup==' }, { box, oapiBase: robot.base })],
+      });
+      // As if another instance claimed it and died: 'sending' with a lease that has run out.
+      await tdb.db.query(
+        `update notice_deliveries set status = 'sending', attempts = 1, locked_until = now() - interval '1 second' where id = $1`,
+        [id],
+      );
+      await notices.start();
+      await waitUntil(async () => (await statuses(tdb.db, 500))[0] === 'sent', 15_000, 'group notice sent');
+      const send = fake.sends.find((s) => s.body.openConversationId === 'cidOpsGroup==');
+      expect(send?.path).toBe('/v1.0/robot/groupMessages/send');
+      expect(send?.body.msgKey).toBe('sampleMarkdown');
+      expect(send?.param.text).toContain('**数据行数**: 1,000');
+      const [row] = await listDeliveries(tdb.db, { jobId: 500 });
+      expect(row?.attempts).toBe(2);
+      await notices.stop();
+    } finally {
+      await fake.close();
+    }
   });
 
   it('retries a temporary SMTP refusal, and gives up on a permanent one', async () => {
