@@ -5,7 +5,7 @@ import { backoffDelay } from '../lib/backoff';
 import type { ReplyTarget } from '../outbound';
 import { type Attempt, type DeliverContext, deliverOnce } from './deliver';
 import { createEmailSender, type EmailSender } from './email';
-import { buildDeliveries, insertDeliveries, NOTICE_CHANNEL, type NoticeRequest, type StoredNotice } from './outbox';
+import { enqueueNotice, NOTICE_CHANNEL, type NoticeRequest, type StoredNotice } from './outbox';
 import type { SecretBox } from './secret-box';
 import { describeTarget, type ResolvedTarget } from './targets';
 
@@ -238,10 +238,7 @@ export function createNotices(deps: NoticeDeps, opts: { box: SecretBox; tuning?:
   }
 
   return {
-    async enqueue(req, o = {}) {
-      const rows = buildDeliveries(req, { t, maxAttempts: config.NOTICE_MAX_ATTEMPTS });
-      return insertDeliveries(o.tx ?? db.orm, rows);
-    },
+    enqueue: (req, o = {}) => enqueueNotice(deps, req, o),
     async start() {
       if (running) return;
       running = true;

@@ -70,6 +70,21 @@ export async function insertDeliveries(orm: Orm, rows: NewDelivery[]): Promise<n
   return inserted.map((r) => r.id);
 }
 
+/**
+ * Render and queue a notice without the sender service (job handlers, CLI): the rows wait in the
+ * outbox until a running instance's sender loop takes them. Pass `tx` to write them in the caller's
+ * transaction. Throws a UserError for a bad template or target; returns the new row ids.
+ * @example await enqueueNotice(deps, { jobId: job.id, facts, targets: task.targets, requester: job.replyTo }, { tx })
+ */
+export async function enqueueNotice(
+  deps: { db: Database; t: Translator; config: { NOTICE_MAX_ATTEMPTS: number } },
+  req: NoticeRequest,
+  opts: { tx?: Orm } = {},
+): Promise<number[]> {
+  const rows = buildDeliveries(req, { t: deps.t, maxAttempts: deps.config.NOTICE_MAX_ATTEMPTS });
+  return insertDeliveries(opts.tx ?? deps.db.orm, rows);
+}
+
 /** A delivery as lists and status pages show it: no message body, no secrets. */
 export interface DeliveryView {
   id: number;

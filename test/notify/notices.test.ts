@@ -4,7 +4,7 @@ import { createDb } from '../../src/db/client';
 import type { Deps } from '../../src/deps';
 import { UserError } from '../../src/errors';
 import { createNotices, type Notices } from '../../src/notify';
-import { listDeliveries, retryDelivery } from '../../src/notify/outbox';
+import { enqueueNotice, listDeliveries, retryDelivery } from '../../src/notify/outbox';
 import { createDeliveryTarget, type DeliveryTarget } from '../../src/notify/targets';
 import type { ReplyTarget } from '../../src/outbound';
 import { createTestDb, DB_KINDS, type DbKind, type TestDb } from '../helpers/db';
@@ -127,8 +127,8 @@ describe.each(DB_KINDS)('notices on %s', (kind: DbKind) => {
     };
     const ids = await notices.enqueue(req);
     expect(ids).toHaveLength(3);
-    // A retried job enqueues again: nothing is added.
-    expect(await notices.enqueue(req)).toEqual([]);
+    // A retried job enqueues again (here from a handler, without the service): nothing is added.
+    expect(await enqueueNotice(testDeps(tdb.db, env()), req)).toEqual([]);
     await waitUntil(async () => (await statuses(tdb.db, 101)).every((s) => s === 'sent'), 15_000, 'all three delivered');
 
     const posted = robot.posts.filter((p) => p.msgUuid === `notice-${ids[1]}`);
