@@ -130,6 +130,6 @@ function sampleFacts(now: number) {
     durationMs: 3200,
     filename: 'example.xlsx',
     downloadUrl: 'https://bot.example.com/files/example',
-    jobId: 0,
+    jobId: 42,
   };
 }

@@ -85,7 +85,7 @@ export function createNotices(deps: NoticeDeps, opts: { box: SecretBox; tuning?:
     return rows.map((r) => ({ labels: { status: r.status }, value: Number(r.n) }));
   });
 
-  const abort = new AbortController();
+  let abort = new AbortController();
   let running = false;
   let loop: Promise<void> | undefined;
   let unlisten: (() => Promise<void>) | undefined;
@@ -105,7 +105,9 @@ export function createNotices(deps: NoticeDeps, opts: { box: SecretBox; tuning?:
     throttleBaseMs: tune.throttleBaseMs,
     throttleMaxMs: tune.throttleMaxMs,
     requestTimeoutMs: tune.requestTimeoutMs,
-    signal: abort.signal,
+    get signal() {
+      return abort.signal;
+    },
   };
 
   async function claim(): Promise<ClaimedRow[]> {
@@ -242,6 +244,7 @@ export function createNotices(deps: NoticeDeps, opts: { box: SecretBox; tuning?:
     async start() {
       if (running) return;
       running = true;
+      if (abort.signal.aborted) abort = new AbortController();
       unlisten = await db.listen(NOTICE_CHANNEL, () => wake?.());
       loop = run();
     },

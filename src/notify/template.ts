@@ -95,10 +95,15 @@ function resolveVariable(name: string): NoticeVariable | undefined {
 }
 
 function nearest(name: string): string {
-  let best: string = NOTICE_VARIABLES[0];
+  // Short names count too ({rowz} is one edit from {rows}); the suggestion is the full name.
+  const candidates: [string, NoticeVariable][] = [
+    ...NOTICE_VARIABLES.map((v): [string, NoticeVariable] => [v, v]),
+    ...Object.entries(NOTICE_ALIASES),
+  ];
+  let best: NoticeVariable = NOTICE_VARIABLES[0];
   let bestD = Number.POSITIVE_INFINITY;
-  for (const v of NOTICE_VARIABLES) {
-    const d = editDistance(name, v);
+  for (const [spelling, v] of candidates) {
+    const d = editDistance(name, spelling);
     if (d < bestD) {
       best = v;
       bestD = d;

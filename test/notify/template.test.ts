@@ -50,6 +50,8 @@ describe('notice templates', () => {
     expect(text).toContain('{rows_count}');
     for (const v of NOTICE_VARIABLES) expect(text).toContain(`{${v}}`);
     expect(createTranslator('en')(err.key, err.vars)).toMatch(/Line 2 .*\{row_count\}.*did you mean \{rows_count\}/);
+    expect(userError(() => parseNoticeTemplate('{rowz}')).vars.near).toBe('{rows_count}');
+    expect(userError(() => parseNoticeTemplate('{{taskname}}')).vars.near).toBe('{task_name}');
     expect(userError(() => parseNoticeTemplate('  ')).key).toBe('notify.template.empty');
     expect(userError(() => parseNoticeTemplate('x'.repeat(5000))).key).toBe('notify.template.tooLong');
   });
