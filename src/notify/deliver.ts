@@ -61,6 +61,7 @@ export async function deliverOnce(
           html: message.html,
           messageId: `<notice-${row.id}@chatops-bot>`,
           attachment: message.attachment,
+          attachUpToBytes: target.attachUpToBytes,
         });
         return { kind: 'sent' };
     }
@@ -71,7 +72,12 @@ export async function deliverOnce(
   }
 }
 
-async function deliverToRobot(ctx: DeliverContext, id: number, target: { sealed: string }, message: StoredNotice): Promise<Attempt> {
+async function deliverToRobot(
+  ctx: DeliverContext,
+  id: number,
+  target: { webhookEnc: string; secretEnc?: string },
+  message: StoredNotice,
+): Promise<Attempt> {
   let creds: ReturnType<typeof openRobotCredentials>;
   try {
     creds = openRobotCredentials(target, ctx.box);

@@ -10,6 +10,8 @@ export interface EmailMessage {
   /** A stable Message-ID (the delivery id), so a resent mail is recognisably the same mail. */
   messageId: string;
   attachment?: { path: string; filename: string };
+  /** This target's own attachment limit (the smaller of it and SMTP_MAX_ATTACHMENT_BYTES applies). */
+  attachUpToBytes?: number;
 }
 
 /** Sends e-mail; `close` releases the SMTP connection. */
@@ -61,7 +63,9 @@ export function createEmailSender(config: SmtpConfig): EmailSender {
     async send(m) {
       if (!config.SMTP_HOST)
         throw new EmailError('SMTP_HOST is not set: e-mail notices need an SMTP server (SMTP_HOST, SMTP_USER, SMTP_PASSWORD)', false);
-      const attach = m.attachment && (await fits(m.attachment.path, config.SMTP_MAX_ATTACHMENT_BYTES));
+      const attach =
+        m.attachment &&
+        (await fits(m.attachment.path, Math.min(config.SMTP_MAX_ATTACHMENT_BYTES, m.attachUpToBytes ?? Number.POSITIVE_INFINITY)));
       const t = await open();
       try {
         await t.sendMail({

@@ -10,8 +10,10 @@ export {
   type DeliveryTarget,
   type DeliveryTargetInput,
   describeTarget,
+  normalizeTarget,
   parseRobotWebhook,
   type ResolvedTarget,
+  type TaskTarget,
 } from './targets';
 export { NOTICE_ALIASES, NOTICE_VARIABLES, type NoticeTemplate, type NoticeVariable, parseNoticeTemplate } from './template';
 export { formatBytes, formatDuration, type NoticeFacts, noticeValues } from './values';

@@ -4,7 +4,7 @@ import { type NoticeStatus, noticeDeliveries } from '../db/schema';
 import type { Translator } from '../i18n';
 import type { ReplyTarget } from '../outbound';
 import { type RenderedNotice, renderNotice } from './render';
-import { type DeliveryTarget, describeTarget, type ResolvedTarget, resolveTarget } from './targets';
+import { type DeliveryTarget, describeTarget, normalizeTarget, type ResolvedTarget, resolveTarget, type TaskTarget } from './targets';
 import { parseNoticeTemplate } from './template';
 import { type NoticeFacts, noticeValues } from './values';
 
@@ -18,7 +18,8 @@ export interface NoticeRequest {
   facts: NoticeFacts;
   /** The task's own template (validated when saved); absent = the default for the outcome. */
   template?: string;
-  targets: DeliveryTarget[];
+  /** Either spelling: notify's DeliveryTarget or the exports task schema's `{ type: … }`. */
+  targets: (DeliveryTarget | TaskTarget)[];
   /** The conversation the run came from: where `requester` targets go and failures are announced. */
   requester?: ReplyTarget;
   /** A file for e-mail targets, attached when under SMTP_MAX_ATTACHMENT_BYTES (else the link is enough). */
@@ -45,7 +46,7 @@ export function buildDeliveries(req: NoticeRequest, opts: { t: Translator; maxAt
   const message: StoredNotice = req.attachment ? { ...rendered, attachment: req.attachment } : rendered;
   const base = req.dedupeKey ?? (req.jobId === undefined ? undefined : `job:${req.jobId}:${outcome}`);
   return req.targets.map((t, i) => {
-    const target: ResolvedTarget = resolveTarget(t, req.requester);
+    const target: ResolvedTarget = resolveTarget(normalizeTarget(t), req.requester);
     return {
       jobId: req.jobId ?? null,
       channel: target.kind,

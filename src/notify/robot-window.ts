@@ -35,16 +35,18 @@ export async function takeRobotSlot(db: Database, key: string, limit: number, wi
 }
 
 /**
- * DingTalk said "too fast" (130101): block the robot for everyone, doubling with each answer in a
- * row from `baseMs` up to `maxMs` (DingTalk's own block lasts up to 10 minutes). Returns the wait.
+ * DingTalk said "too fast" (130101): block the robot for everyone, doubling with each strike from
+ * `baseMs` up to `maxMs` (DingTalk's own block lasts up to 10 minutes). Answers to requests that were
+ * already in flight when the block began do not count as new strikes. Returns the wait.
  */
 export async function blockRobot(db: Database, key: string, baseMs: number, maxMs: number): Promise<number> {
   const rows = await db.query<{ wait_ms: number }>(
     `insert into notice_robot_windows as w (robot_key, strikes, blocked_until)
        values ($1, 1, clock_timestamp() + make_interval(secs => $2::float8 / 1000))
      on conflict (robot_key) do update
-       set strikes = w.strikes + 1,
-           blocked_until = clock_timestamp() + make_interval(secs => least($3::float8, $2::float8 * power(2, least(w.strikes, 20))) / 1000)
+       set strikes = case when w.blocked_until > clock_timestamp() then w.strikes else w.strikes + 1 end,
+           blocked_until = case when w.blocked_until > clock_timestamp() then w.blocked_until
+             else clock_timestamp() + make_interval(secs => least($3::float8, $2::float8 * power(2, least(w.strikes, 20))) / 1000) end
      returning (extract(epoch from (blocked_until - clock_timestamp())) * 1000)::float8 as wait_ms`,
     [key, baseMs, maxMs],
   );

@@ -1,11 +1,12 @@
 /**
- * Seals secrets (robot access tokens and signing secrets) before they are stored, and opens them
- * to send. The exports module implements it with AES-256-GCM and the key from config; notify only
- * sees this port, so a sealed value is opaque here and never logged.
+ * Encrypts secrets (robot webhooks and signing secrets) before they are stored, and decrypts them to
+ * send. The exports module's AES-256-GCM box (`deps.secrets`, SECRETS_KEY or DATA_DIR/secrets-key)
+ * has these two methods; notify only sees this port, so an encrypted value is opaque here and never
+ * logged.
  */
 export interface SecretBox {
   /** Encrypt; the result is a printable string safe to keep in JSON. */
-  seal(plaintext: string): string;
-  /** Decrypt a value `seal` produced; throws when it was tampered with or sealed with another key. */
-  open(sealed: string): string;
+  encrypt(plain: string): string;
+  /** Decrypt a value `encrypt` produced; throws when it was tampered with or sealed under another key. */
+  decrypt(sealed: string): string;
 }

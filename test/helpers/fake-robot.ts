@@ -25,7 +25,7 @@ export async function startFakeRobot(opts: { robots: Record<string, string | und
   const windowMs = opts.windowMs ?? 60_000;
   const posts: RobotPost[] = [];
   const sessionPosts: { session: string; body: Record<string, any> }[] = [];
-  const answers: { token: string; errcode: number }[] = [];
+  const answers: { token: string; errcode: number; at: number }[] = [];
   const faults: RobotFault[] = [];
   const accepted = new Map<string, number[]>();
   const seenUuids = new Set<string>();
@@ -37,7 +37,7 @@ export async function startFakeRobot(opts: { robots: Record<string, string | und
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const answer = (errcode: number, errmsg: string, token = '') => {
-        answers.push({ token, errcode });
+        answers.push({ token, errcode, at: Date.now() });
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ errcode, errmsg }));
       };
