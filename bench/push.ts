@@ -7,10 +7,12 @@ import { rawPresets } from '../presets';
 import { loadConfig } from '../src/config';
 import { createDb } from '../src/db/client';
 import { migrateDb } from '../src/db/migrate';
-import { getJob } from '../src/jobs/queue';
+import { getJob } from '../src/jobs/reads';
+import { shanghaiDate } from '../src/push/generators';
 import { createPresetRegistry } from '../src/push/presets';
 import { queueArguments } from '../src/push/publisher';
-import { buildSpec, renderMessage, shanghaiDate } from '../src/push/render';
+import { renderMessage } from '../src/push/render';
+import { buildSpec } from '../src/push/spec';
 import { startServer } from '../src/server';
 import { createLocalChat } from '../tools/local-chat';
 
@@ -69,6 +71,7 @@ export async function run() {
     PORT: '0',
     HOST: '127.0.0.1',
     DINGTALK_CLIENT_SECRET: SECRET,
+    DINGTALK_REPLY_HOSTS: '127.0.0.1', // the local sessionWebhook receiver
     DINGTALK_STREAM: 'off',
     AMQP_URL: AMQP,
     PUSH_ALLOWED_QUEUES: 'bench_*',
@@ -114,7 +117,10 @@ export async function run() {
   const spec = buildSpec(preset, { overrides: { store: '12' }, items: 'A001*2,B002', count: N, queue }, 'zh-CN', now);
   const bodies = Array.from({ length: N }, (_, index) =>
     Buffer.from(
-      JSON.stringify(renderMessage(preset, spec, { index, seqStart: 1, date: shanghaiDate(now), nowMs: now, jobKey: 'bench' }).body),
+      JSON.stringify(
+        renderMessage(preset, spec, { index, seqStart: 1, date: shanghaiDate(now), nowMs: now, jobKey: 'bench', installTag: '000001' })
+          .body,
+      ),
     ),
   );
   const bareRates: number[] = [];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { cancelJob } from '../src/jobs/queue';
+import { cancelJob } from '../src/jobs/admin';
 import { loadJobFor } from './job-access';
 
 export default defineCommand({
@@ -13,7 +13,7 @@ export default defineCommand({
   examples: ['/cancel 42'],
   async run(ctx, { id }) {
     const { t } = ctx;
-    await loadJobFor(ctx, id);
+    await loadJobFor(ctx, id, 'act');
     const r = await cancelJob(ctx.deps.db, id, ctx.caller.key);
     if (!r) throw new Error(`job ${id} vanished`);
     if (r.before === 'queued') ctx.reply.text(t('cancel.done', { id }));

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { jobEventsOf } from '../src/jobs/queue';
-import { renderJobDetail } from '../src/jobs/render';
+import { jobEventsOf } from '../src/jobs/reads';
+import { kindLabel, renderJobDetail } from '../src/jobs/render';
 import { loadJobFor } from './job-access';
 
 export default defineCommand({
@@ -17,7 +17,7 @@ export default defineCommand({
     const events = await jobEventsOf(ctx.deps.db, id, 8);
     const def = ctx.deps.jobDefinitions.find((d) => d.kind === job.kind);
     const text = renderJobDetail(job, events, ctx.t, def);
-    ctx.reply.markdown(ctx.t('job.detail.title', { id, kind: job.kind }), text);
+    ctx.reply.markdown(ctx.t('job.detail.title', { id, kind: kindLabel(ctx.t, job.kind) }), text);
     return { data: { id: job.id, status: job.status } };
   },
 });

@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
 import { JOB_STATUSES } from '../src/db/schema';
-import { listJobs } from '../src/jobs/queue';
+import { UserError } from '../src/errors';
+import { visibilityFilter } from '../src/jobs/access';
+import { listJobs } from '../src/jobs/reads';
 import { renderJobLine } from '../src/jobs/render';
+import { hasRole } from '../src/lib/roles';
+import { viewerOf } from './job-access';
 
 export default defineCommand({
   name: 'jobs',
@@ -21,11 +25,22 @@ export default defineCommand({
   examples: ['/jobs', '/jobs failed', '/jobs running all', '/jobs kind=order_push n=20'],
   async run(ctx, args) {
     const { t, caller } = ctx;
-    const admin = caller.role === 'admin';
-    // Everyone sees their own jobs; admins may ask for everyone's (`all`) or one person's (`user=`).
-    const requestedBy = admin ? (args.user ?? (args.all ? undefined : caller.key)) : caller.key;
-    const list = await listJobs(ctx.deps.db, { requestedBy, status: args.status, kind: args.kind, limit: args.n });
-    const scope = requestedBy === caller.key ? t('jobs.scope.mine') : requestedBy ? requestedBy : t('jobs.scope.all');
+    const admin = hasRole(caller.role, 'admin');
+    // `all` and `user=` widen the view past the rule: admins only, and a non-admin is told so.
+    if (!admin && (args.all || args.user)) {
+      throw new UserError('forbidden', 'jobs.needAdmin', { what: args.all ? 'all' : `user=${args.user}` }, args.all ? 'all' : 'user');
+    }
+    const visible = visibilityFilter(viewerOf(ctx));
+    // Admins see their own by default too; `all` or `user=` opens everyone's.
+    const requestedBy = admin ? (args.user ?? (args.all ? undefined : caller.key)) : undefined;
+    const list = await listJobs(ctx.deps.db, { visible, requestedBy, status: args.status, kind: args.kind, limit: args.n });
+    const scope = admin
+      ? requestedBy === caller.key
+        ? t('jobs.scope.mine')
+        : (requestedBy ?? t('jobs.scope.all'))
+      : !visible.all && visible.groupConversationId && ctx.conversation?.type === 'group'
+        ? t('jobs.scope.mineAndGroup')
+        : t('jobs.scope.mine');
     const title = t('jobs.title', { scope });
     if (list.length === 0) {
       ctx.reply.text(`${title}\n${t('jobs.none')}`);

@@ -3,18 +3,26 @@ import { boolArg, example, intArg } from '../src/chat/args';
 import { type CommandContext, defineCommand, defineSubcommand } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
 import type { MessageKey } from '../src/i18n';
-import { getJob } from '../src/jobs/queue';
+import { canAct, canView, type Viewer, visibilityFilter } from '../src/jobs/access';
+import { getJob } from '../src/jobs/reads';
 import { formatTime, STATUS_ICON } from '../src/jobs/render';
 import { pushHistory } from '../src/push/history';
-import { findPreset } from '../src/push/prepare';
+import { findPreset, parseCount } from '../src/push/prepare';
+import type { Preset } from '../src/push/preset-schema';
 import { PUSH_KIND, type PushPayload } from '../src/push/push-job';
-import { fieldLabel, presetName } from '../src/push/render';
+import { userRequiredPaths } from '../src/push/rules';
+import { exampleArgs, fieldLabel, type PushSpec, presetName } from '../src/push/spec';
 import { dryRunPush, submitPush, validatePush } from '../src/push/submit-push';
 import { getTemplate } from '../src/push/templates';
 
 /** Values typed in chat (or JSON from a webhook) as text, for templates and overrides. */
 function asText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Who is asking, for the job visibility rule (src/jobs/access.ts). */
+function viewerOf(ctx: CommandContext): Viewer {
+  return { caller: ctx.caller, conversationId: ctx.conversation?.id };
 }
 
 const history = defineSubcommand({
@@ -27,7 +35,11 @@ const history = defineSubcommand({
   examples: ['/push history', '/push history 20', '/push history mine'],
   async run(ctx, { n, mine }) {
     const { t, deps } = ctx;
-    const rows = await pushHistory(deps.db, { limit: n, requestedBy: mine ? ctx.caller.key : undefined });
+    const rows = await pushHistory(deps.db, {
+      limit: n,
+      visible: visibilityFilter(viewerOf(ctx)),
+      requestedBy: mine ? ctx.caller.key : undefined,
+    });
     const title = t('push.history.title');
     if (rows.length === 0) {
       ctx.reply.text(t('push.history.none'));
@@ -57,12 +69,18 @@ const replay = defineSubcommand({
   aliases: ['重放', '再推一次'],
   role: 'operator',
   positional: ['id'],
-  args: z.object({ id: example(intArg(1, Number.MAX_SAFE_INTEGER), '42') }),
-  examples: ['/push replay 42'],
-  async run(ctx, { id }) {
+  flags: ['dry'],
+  args: z.object({ id: example(intArg(1, Number.MAX_SAFE_INTEGER), '42'), dry: boolArg().default(false) }),
+  examples: ['/push replay 42', '/push replay 42 dry'],
+  async run(ctx, { id, dry }) {
     const { t, deps } = ctx;
     const old = await getJob(deps.db, id);
-    if (!old || old.kind !== PUSH_KIND) throw new UserError('not_found', 'push.replayNotFound', { id }, 'id');
+    // A push the caller may not see reads as "not found" (ids of others' work are not revealed);
+    // one they may see but did not start (a group's push) needs its owner or an admin to replay.
+    if (!old || old.kind !== PUSH_KIND || !canView(viewerOf(ctx), old)) {
+      throw new UserError('not_found', 'push.replayNotFound', { id }, 'id');
+    }
+    if (!canAct(ctx.caller, old)) throw new UserError('forbidden', 'push.replayNotOwner', { id, owner: old.requestedBy ?? '-' }, 'id');
     const { spec } = old.payload as PushPayload;
     // Validate again: the preset, limits or allow-list may have changed since.
     const { preset, spec: fresh } = validatePush(deps, {
@@ -72,6 +90,7 @@ const replay = defineSubcommand({
       count: spec.count,
       queue: spec.queue,
     });
+    if (dry) return showDryRun(ctx, preset, fresh);
     const job = await submitPush(deps, fresh, ctx.caller, { replyTo: ctx.replyTarget, replayOf: id });
     ctx.reply.text(
       t('push.replayQueued', { id: job.id, of: id, type: presetName(preset, t.locale), count: fresh.count, queue: fresh.queue }),
@@ -91,8 +110,14 @@ const types = defineSubcommand({
     const { t, deps } = ctx;
     if (type) {
       const p = findPreset(deps.presets, type, t.locale);
-      const fields = Object.entries(p.fields).map(([short, path]) => `- ${short} → ${fieldLabel(p, path, t.locale)}`);
-      const required = p.required.map((path) => fieldLabel(p, path, t.locale)).join(t('list.sep'));
+      // One line per field, with every name it goes by (store / 门店 → 店铺ID (storeId)).
+      const names = new Map<string, string[]>();
+      for (const [short, path] of Object.entries(p.fields)) names.set(path, [...(names.get(path) ?? []), short]);
+      const fields = [...names].map(([path, shorts]) => `- ${shorts.join(' / ')} → ${fieldLabel(p, path, t.locale)}`);
+      // Required of the user: fields a generator fills or with a usable default are not.
+      const required = userRequiredPaths(p)
+        .map((path) => fieldLabel(p, path, t.locale))
+        .join(t('list.sep'));
       const title = `${presetName(p, t.locale)} (${p.type})`;
       ctx.reply.markdown(
         title,
@@ -103,7 +128,7 @@ const types = defineSubcommand({
           t('push.types.aliases', { aliases: p.aliases.join(t('list.sep')) || '-' }),
           t('push.types.required', { required: required || '-' }),
           `${t('push.types.fields')}\n${fields.join('\n')}`,
-          t('push.types.example', { type: p.type }),
+          t('push.types.example', { type: p.type, args: exampleArgs(p) }),
         ].join('\n\n'),
       );
       return;
@@ -116,9 +141,18 @@ const types = defineSubcommand({
   },
 });
 
+/** Reply with what a push would send, sending nothing. */
+async function showDryRun(ctx: CommandContext, preset: Preset, spec: PushSpec) {
+  const { t, deps } = ctx;
+  const d = await dryRunPush(deps, preset, spec);
+  const name = presetName(preset, t.locale);
+  ctx.reply.text(`${t('push.dryRun', { type: name, count: spec.count, queue: spec.queue })}\n${JSON.stringify(d.message, null, 2)}`);
+  return { data: d };
+}
+
 async function push(ctx: CommandContext, args: Record<string, unknown>) {
   const { t, deps } = ctx;
-  const { type, sku, count, queue, dry, ...rest } = args as { type: string; sku?: unknown; count?: number; queue?: string; dry: boolean };
+  const { type, sku, count, queue, dry, ...rest } = args as { type: string; sku?: unknown; count?: unknown; queue?: string; dry: boolean };
   let base: Record<string, string> = {};
   let template: string | undefined;
   let presetWord = type;
@@ -133,18 +167,20 @@ async function push(ctx: CommandContext, args: Record<string, unknown>) {
   const merged: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(rest)) merged[k] = asText(v);
   const items = sku ?? merged.sku;
-  const savedCount = merged.count === undefined ? undefined : Number(merged.count);
+  const savedCount = parseCount(merged.count);
   const target = queue ?? (merged.queue as string | undefined);
   delete merged.sku;
   delete merged.count;
   delete merged.queue;
-  const { preset, spec } = validatePush(deps, { type: presetWord, overrides: merged, items, count: count ?? savedCount, queue: target });
+  const { preset, spec } = validatePush(deps, {
+    type: presetWord,
+    overrides: merged,
+    items,
+    count: parseCount(count) ?? savedCount,
+    queue: target,
+  });
   const name = presetName(preset, t.locale);
-  if (dry) {
-    const d = await dryRunPush(deps, preset, spec);
-    ctx.reply.text(`${t('push.dryRun', { type: name, count: spec.count, queue: spec.queue })}\n${JSON.stringify(d.message, null, 2)}`);
-    return { data: d };
-  }
+  if (dry) return showDryRun(ctx, preset, spec);
   const job = await submitPush(deps, spec, ctx.caller, { replyTo: ctx.replyTarget, template });
   ctx.reply.text(t('push.queued', { id: job.id, type: name, count: spec.count, queue: spec.queue }));
   return { jobId: job.id };
@@ -160,7 +196,8 @@ export default defineCommand({
     .object({
       type: example(z.string().min(1), 'refund'),
       sku: example(z.string().min(1).optional(), 'A001*2,B002'),
-      count: example(intArg(1, 1_000_000_000).optional(), '5'),
+      // Checked by preparePush, whose message says "a whole number from 1 to PUSH_MAX_COUNT".
+      count: example(z.union([z.string(), z.number()]).optional(), '5'),
       queue: example(z.string().min(1).optional(), 'oms_return_order_download_queue'),
       dry: boolArg().default(false),
     })

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { retryJob } from '../src/jobs/queue';
+import { retryJob } from '../src/jobs/admin';
 import { loadJobFor } from './job-access';
 
 export default defineCommand({
@@ -13,7 +13,7 @@ export default defineCommand({
   examples: ['/retry 42'],
   async run(ctx, { id }) {
     const { t } = ctx;
-    await loadJobFor(ctx, id);
+    await loadJobFor(ctx, id, 'act');
     const r = await retryJob(ctx.deps.db, id, ctx.caller.key);
     if (!r.ok) {
       ctx.reply.text(t('retry.notRetryable', { id, status: r.status ? t(`job.status.${r.status}`) : '-' }));

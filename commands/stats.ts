@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { defineCommand } from '../src/chat/define-command';
-import { kindLabel } from '../src/jobs/render';
+import { visibilityFilter } from '../src/jobs/access';
+import { formatDuration, kindLabel } from '../src/jobs/render';
 import { jobStats } from '../src/jobs/stats';
+import { viewerOf } from './job-access';
 
 export default defineCommand({
   name: 'stats',
@@ -12,13 +14,15 @@ export default defineCommand({
   examples: ['/stats', '/stats hours=168'],
   async run(ctx, { hours }) {
     const { t } = ctx;
-    const rows = await jobStats(ctx.deps.db, hours);
-    const title = t('stats.title', { hours });
+    const visible = visibilityFilter(viewerOf(ctx));
+    const rows = await jobStats(ctx.deps.db, hours, visible);
+    const title = t(visible.all ? 'stats.title' : 'stats.titleVisible', { hours });
     if (rows.length === 0) {
       ctx.reply.text(`${title}\n${t('stats.none')}`);
       return;
     }
     const fmt = (v: number | null, digits = 1) => (v === null ? '-' : v.toFixed(digits));
+    const secs = (v: number | null) => (v === null ? '-' : formatDuration(v * 1000, t));
     const lines = rows.map((r) =>
       t('stats.line', {
         kind: kindLabel(t, r.kind),
@@ -26,8 +30,9 @@ export default defineCommand({
         failed: r.failed,
         cancelled: r.cancelled,
         rate: r.successRate === null ? '-' : `${(r.successRate * 100).toFixed(1)}%`,
-        avg: fmt(r.avgSeconds),
-        p95: fmt(r.p95Seconds),
+        avg: secs(r.avgSeconds),
+        p95: secs(r.p95Seconds),
+        wall: secs(r.avgWallSeconds),
         perMinute: fmt(r.perMinute, 2),
       }),
     );

@@ -4,7 +4,7 @@ import { type CommandContext, defineCommand, defineSubcommand } from '../src/cha
 import { UserError } from '../src/errors';
 import { formatTime } from '../src/jobs/render';
 import { findPreset } from '../src/push/prepare';
-import { buildSpec, parseItems, presetName, resolveField } from '../src/push/render';
+import { buildSpec, parseItems, presetName, resolveField, validFieldNames } from '../src/push/spec';
 import { deleteTemplate, getTemplate, isTemplateName, listTemplates, saveTemplate, templateCommand } from '../src/push/templates';
 
 const templateName = example(z.string().min(1).max(40), 'daily-refund');
@@ -40,7 +40,7 @@ const save = defineSubcommand({
         throw new UserError(
           'bad_args',
           'push.unknownField',
-          { field: key, type: presetName(preset, t.locale), valid: Object.keys(preset.fields).join(', ') },
+          { field: key, type: presetName(preset, t.locale), valid: validFieldNames(preset).join(t('list.sep')) },
           key,
         );
       }

@@ -1,12 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { callbackRoutes } from './chat/callback-route';
 import type { Deps } from './deps';
+import { requireToken } from './http/auth';
+import { ApiError, errorBody } from './http/errors';
 import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
 import { jobsApiRoutes } from './http/jobs-api';
 import { pushHookRoutes } from './http/push-hook';
+
+/** Largest request bodies accepted: a robot callback is a few KB; webhook and API calls carry item lists. */
+export const BODY_LIMITS = { callback: 256 * 1024, api: 1024 * 1024 } as const;
+
+const CODES: Record<number, string> = { 400: 'bad_args', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'too_large' };
 
 /** Build the HTTP app (DingTalk callback, admin webhooks, health, metrics). No I/O happens here. */
 export function createApp(deps: Deps): Hono {
@@ -23,12 +32,35 @@ export function createApp(deps: Deps): Hono {
     );
   });
 
+  // One error shape everywhere: { ok: false, error: { code, message, field? } }, in the configured locale.
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
-    deps.log.error({ err, path: c.req.path }, 'request failed');
-    return c.json({ error: 'internal error' }, 500);
+    if (err instanceof ApiError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(errorBody(err.code, err.message, err.field), err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      return c.json(errorBody(CODES[status] ?? 'error', err.message), status);
+    }
+    const ref = randomUUID().slice(0, 8);
+    deps.log.error({ err, ref, path: c.req.path }, 'request failed');
+    return c.json(errorBody('internal', deps.t('http.internal', { ref })), 500);
   });
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) =>
+    c.json(errorBody('not_found', deps.t('http.noRoute', { method: c.req.method, path: c.req.path.slice(0, 200) })), 404),
+  );
+
+  const limit = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) => c.json(errorBody('too_large', deps.t('http.bodyTooLarge', { limit: maxSize })), 413),
+    });
+  app.use('/dingtalk/*', limit(BODY_LIMITS.callback));
+  app.use('/hooks/*', limit(BODY_LIMITS.api));
+  app.use('/api/*', limit(BODY_LIMITS.api));
+  // One token check and one per-caller rate limit for every webhook and API route.
+  app.use('/hooks/*', requireToken(deps));
+  app.use('/api/*', requireToken(deps));
 
   app.route('/', healthRoutes(deps));
   app.route('/', callbackRoutes(deps));

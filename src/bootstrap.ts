@@ -37,7 +37,9 @@ export function createDeps(opts: {
       : undefined;
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
-  const publisher = config.AMQP_URL ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log }) : undefined;
+  const publisher = config.AMQP_URL
+    ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
+    : undefined;
   return {
     config,
     db,
@@ -45,9 +47,20 @@ export function createDeps(opts: {
     t,
     now,
     fetch: fetchFn,
-    notifier: createReplier({ apiBase: config.DINGTALK_API_BASE, robotCode: config.robotCode, tokens, fetch: fetchFn, now, log }),
+    notifier: createReplier({
+      apiBase: config.DINGTALK_API_BASE,
+      robotCode: config.robotCode,
+      tokens,
+      fetch: fetchFn,
+      now,
+      log,
+      replyHosts: config.DINGTALK_REPLY_HOSTS,
+      // Loopback replies (npm run chat) only while callbacks are signed with the generated local secret.
+      allowLoopback: !config.DINGTALK_CLIENT_SECRET,
+      truncatedNote: (cut) => t('reply.truncated', { cut }),
+    }),
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now }),
     presets,
     publisher,
     metrics: createMetrics(),

@@ -51,6 +51,9 @@ const schema = z.object({
   DINGTALK_ROBOT_CODE: z.string().min(1).optional(),
   DINGTALK_STREAM: onOff.default('auto'),
   DINGTALK_API_BASE: url(['http', 'https']).default('https://api.dingtalk.com'),
+  DINGTALK_REPLY_HOSTS: list.default([]),
+  STREAM_PING_INTERVAL_MS: int(1000, 600_000).default(30_000),
+  INBOUND_LEASE_MS: int(500, 600_000).default(30_000),
 
   ADMIN_STAFF_IDS: list.default([]),
   OPERATOR_STAFF_IDS: list.default([]),
@@ -73,7 +76,9 @@ const schema = z.object({
   AMQP_CONFIRM_WINDOW: int(1, 100_000).default(500),
   AMQP_APP_ID: z.string().min(1).default('chatops-bot'),
   PUSH_ALLOWED_QUEUES: list.optional(),
+  PUSH_EXTRA_QUEUES: list.default([]),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
+  AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
 
   DINGTALK_OAPI_BASE: z
     .string()
@@ -108,6 +113,9 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   DINGTALK_ROBOT_CODE: 'dingxxxxxxxxxxxx',
   DINGTALK_STREAM: 'auto',
   DINGTALK_API_BASE: 'https://api.dingtalk.com',
+  DINGTALK_REPLY_HOSTS: 'gateway.example.com,127.0.0.1:8080',
+  STREAM_PING_INTERVAL_MS: '30000',
+  INBOUND_LEASE_MS: '30000',
   ADMIN_STAFF_IDS: 'manager807,0420',
   OPERATOR_STAFF_IDS: 'tester01,tester02',
   DEFAULT_ROLE: 'operator',
@@ -124,7 +132,9 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   AMQP_CONFIRM_WINDOW: '500',
   AMQP_APP_ID: 'chatops-bot',
   PUSH_ALLOWED_QUEUES: 'oms_return_order_download_queue,test_*',
+  PUSH_EXTRA_QUEUES: 'uat_refund_queue,test_*',
   PUSH_MAX_COUNT: '100000',
+  AMQP_RECONNECT_BUDGET_MS: '60000',
   DINGTALK_OAPI_BASE: 'https://oapi.dingtalk.com',
   NOTICE_MAX_ATTEMPTS: '8',
   NOTICE_ROBOT_PER_MINUTE: '20',

@@ -48,6 +48,14 @@ export interface Deps {
   /** The key that signs HTTP callbacks: the app secret, or one generated and kept in DATA_DIR. */
   callbackSecret: string;
   stream?: { status(): StreamStatus };
+  /** Test-only fault points (a crash between two steps); never set in production. */
+  faults?: Faults;
+}
+
+/** Places where a test can stop the process between two steps that must not lose work. */
+export interface Faults {
+  /** After a chat message's inbound row is committed, before it is dispatched. */
+  afterInboundRecorded?(message: { msgId: string }): Promise<void>;
 }
 
 /** A Background that remembers in-flight promises until they settle. */

@@ -15,6 +15,7 @@ export function createJobDefinitions(env: {
   t: Translator;
   presets: PresetRegistry;
   publisher?: Publisher;
+  now?: () => number;
 }): AnyJobDefinition[] {
   return [cleanupJob, createPushJob(env)];
 }

@@ -1,7 +1,7 @@
 import { type Config, ConfigError, loadConfig } from './config';
 import { DataDirLockedError } from './db/client';
 import { createLogger } from './logger';
-import { type RunningServer, startServer } from './server';
+import { PortUnavailableError, type RunningServer, startServer } from './server';
 import { exitOnSignals } from './shutdown';
 
 // Entry point of `npm start`: config -> db -> app -> server + DingTalk stream.
@@ -20,6 +20,10 @@ let running: RunningServer;
 try {
   running = await startServer(config, log);
 } catch (err) {
+  if (err instanceof PortUnavailableError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
   if (err instanceof DataDirLockedError) {
     log.fatal(err.message);
     process.exit(1);

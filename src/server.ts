@@ -4,13 +4,13 @@ import type { Logger } from 'pino';
 import { createApp } from './app';
 import { createDeps } from './bootstrap';
 import { resolveCallbackSecret } from './chat/callback-secret';
-import { handleChatMessage } from './chat/inbound';
+import { acceptChatMessage, sweepInbound } from './chat/inbound';
 import { parseRobotPayload } from './chat/message';
 import { createStreamSupervisor, type StreamSupervisor } from './chat/stream';
 import type { Config } from './config';
 import { createDb, type Database } from './db/client';
 import { migrateDb } from './db/migrate';
-import type { Deps } from './deps';
+import type { Deps, Faults } from './deps';
 import { errorMessage } from './errors';
 import { scheduleCleanup } from './jobs/cleanup';
 import { createRelay, type Relay } from './jobs/relay';
@@ -27,6 +27,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The HTTP port cannot be used (taken by another process, or privileged): one line says what to set. */
+export class PortUnavailableError extends Error {
+  constructor(port: number, host: string, code: string) {
+    super(
+      code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is already in use: stop the other process, or set PORT to a free port (e.g. PORT=3001; PORT=0 picks any)`
+        : `port ${port} on ${host} needs more privileges: set PORT to a port above 1023 (e.g. PORT=3000)`,
+    );
+    this.name = 'PortUnavailableError';
+  }
+}
+
 const CLEANUP_EVERY_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 15_000;
 
@@ -34,7 +46,11 @@ const SWEEP_EVERY_MS = 15_000;
  * Start one instance: database (migrated), HTTP app, DingTalk Stream when configured.
  * main.ts calls this; tests and benchmarks start instances in-process the same way.
  */
-export async function startServer(config: Config, log: Logger, opts: { fetch?: typeof fetch; db?: Database } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  log: Logger,
+  opts: { fetch?: typeof fetch; db?: Database; faults?: Faults } = {},
+): Promise<RunningServer> {
   const { secret, generatedAt } = resolveCallbackSecret(config);
   if (generatedAt)
     log.info({ file: generatedAt }, 'no DINGTALK_CLIENT_SECRET: HTTP callbacks are signed with the generated secret in this file');
@@ -46,11 +62,13 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
   try {
     await migrateDb(db);
     const deps = createDeps({ config, db, log, callbackSecret: secret, fetch: opts.fetch });
+    if (opts.faults) deps.faults = opts.faults;
     if (config.streamEnabled && config.DINGTALK_CLIENT_ID && config.DINGTALK_CLIENT_SECRET) {
       const s = createStreamSupervisor({
         clientId: config.DINGTALK_CLIENT_ID,
         clientSecret: config.DINGTALK_CLIENT_SECRET,
         gatewayUrl: `${config.DINGTALK_API_BASE}/v1.0/gateway/connections/open`,
+        pingIntervalMs: config.STREAM_PING_INTERVAL_MS,
         fetch: deps.fetch,
         log: log.child({ component: 'stream' }),
         now: deps.now,
@@ -60,7 +78,7 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
             log.warn({ error: parsed.error }, 'stream robot message ignored');
             return;
           }
-          await handleChatMessage(deps, parsed.message);
+          await acceptChatMessage(deps, parsed.message);
         },
       });
       deps.stream = s;
@@ -101,11 +119,19 @@ export async function startServer(config: Config, log: Logger, opts: { fetch?: t
         ),
       );
       timers.push(setTimeout(cleanup, 60_000));
-      for (const t of timers) t.unref();
     }
+    // Chat messages a dead process recorded but never finished: run them again (or apologise).
+    const sweepEvery = Math.max(250, Math.floor(config.INBOUND_LEASE_MS / 2));
+    timers.push(
+      setInterval(() => void sweepInbound(deps).catch((err) => log.warn({ err: errorMessage(err) }, 'inbound sweep failed')), sweepEvery),
+    );
+    for (const t of timers) t.unref();
     const app = createApp(deps);
-    const started = await new Promise<ServerType>((resolve) => {
+    const started = await new Promise<ServerType>((resolve, reject) => {
       const srv = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(srv));
+      srv.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? new PortUnavailableError(config.PORT, config.HOST, err.code) : err),
+      );
     });
     server = started;
     const { port } = started.address() as AddressInfo;

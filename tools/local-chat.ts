@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { JOB_HEADER } from '../src/chat/callback-route';
 import { computeSign } from '../src/chat/sign';
+import { catalogs } from '../src/i18n';
 
 /** A message the bot posted to our local sessionWebhook. */
 export interface ReceivedReply {
@@ -36,13 +38,38 @@ export interface SendOptions {
 export interface LocalChat {
   readonly webhookUrl: string;
   readonly replies: ReceivedReply[];
-  /** Post a correctly signed robot callback, as DingTalk would; resolves to the HTTP status. */
-  send(text: string, opts?: SendOptions): Promise<{ status: number; msgId: string; body: string }>;
+  /** Post a correctly signed robot callback, as DingTalk would; `jobId` = the job the command started, if any. */
+  send(text: string, opts?: SendOptions): Promise<{ status: number; msgId: string; body: string; jobId?: number }>;
   /** Wait until `predicate` holds for some reply received after index `from`. */
   waitFor(predicate: (r: ReceivedReply) => boolean, timeoutMs?: number, from?: number): Promise<ReceivedReply>;
   /** Make the sessionWebhook answer with this errcode (0 = ok) from now on. */
   setErrcode(code: number): void;
   close(): Promise<void>;
+}
+
+const FINAL_KEYS = ['job.final.succeeded', 'job.final.failed', 'job.final.cancelled'] as const;
+// The titles of the message that closes a job, in every locale: `任务 #12（订单推送）已完成`, `Job #12 (…) failed`.
+const FINAL_TITLES = Object.values(catalogs).flatMap((c) =>
+  FINAL_KEYS.map(
+    (k) =>
+      new RegExp(
+        `^${c[k]
+          .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+          .replace('{id}', '(\\d+)')
+          .replace('{kind}', '.*?')}$`,
+      ),
+  ),
+);
+
+/** The job a reply closes (its final message), or undefined. */
+export function finalJobId(r: ReceivedReply): number | undefined {
+  const title = (r.body as { markdown?: { title?: string } }).markdown?.title;
+  if (!title) return undefined;
+  for (const re of FINAL_TITLES) {
+    const m = re.exec(title);
+    if (m?.[1]) return Number(m[1]);
+  }
+  return undefined;
 }
 
 export function replyText(body: Record<string, unknown>): string {
@@ -68,7 +95,8 @@ export async function createLocalChat(opts: LocalChatOptions): Promise<LocalChat
       } catch {
         /* not JSON: ignore */
       }
-      res.setHeader('content-type', 'application/json');
+      // DingTalk's sessionWebhook answers 200 with an errcode; 0 tells the bot the message arrived.
+      res.setHeader('content-type', 'application/json;charset=UTF-8');
       res.end(JSON.stringify(errcode === 0 ? { errcode: 0, errmsg: 'ok' } : { errcode, errmsg: 'simulated failure' }));
       for (const w of waiters) w();
     });
@@ -107,7 +135,8 @@ export async function createLocalChat(opts: LocalChatOptions): Promise<LocalChat
       const sign = s.sign === undefined ? computeSign(timestamp, opts.secret) : s.sign;
       if (sign !== null) headers.sign = sign;
       const res = await fetch(`${opts.url}/dingtalk/callback`, { method: 'POST', headers, body: JSON.stringify(payload) });
-      return { status: res.status, msgId, body: await res.text() };
+      const job = Number(res.headers.get(JOB_HEADER));
+      return { status: res.status, msgId, body: await res.text(), jobId: Number.isSafeInteger(job) && job > 0 ? job : undefined };
     },
     waitFor(predicate, timeoutMs = 10_000, from = 0) {
       return new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { hasMessage, type Translator } from '../i18n';
+import { clipText } from '../lib/clip';
 import { exampleOf } from './args';
 import type { CommandDef } from './define-command';
 
@@ -9,10 +10,12 @@ export interface ArgProblem {
   text: string;
 }
 
+/** Longest piece of the user's own input a reply echoes back. */
+export const ECHO_MAX = 40;
+
 function shown(v: unknown): string {
   if (v === undefined) return '';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return clipText(typeof v === 'string' ? v : JSON.stringify(v), ECHO_MAX);
 }
 
 /** What the issue says was expected, in the user's language. */
@@ -62,8 +65,8 @@ export function describeArgIssues(
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         problems.push({
-          field: key,
-          text: t('args.unknown', { field: key, valid: valid.length ? valid.join(', ') : t('args.none') }),
+          field: clipText(key, ECHO_MAX),
+          text: t('args.unknown', { field: clipText(key, ECHO_MAX), valid: valid.length ? valid.join(', ') : t('args.none') }),
         });
       }
       continue;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps';
 import { errorMessage, UserError, type UserErrorCode } from '../errors';
+import { clipText } from '../lib/clip';
 import type { OutMessage, ReplyTarget } from '../outbound';
-import { describeArgIssues } from './arg-errors';
+import { describeArgIssues, ECHO_MAX } from './arg-errors';
 import type { Caller, CommandContext, CommandDef } from './define-command';
 import type { Source } from './message';
 import { parseCommand } from './parse-command';
@@ -103,12 +104,13 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
   let def = deps.registry.find(name);
   if (!def) {
     const suggestions = deps.registry.suggest(name);
+    const shown = clipText(name, ECHO_MAX);
     sink.text(
       suggestions.length > 0
-        ? t('dispatch.unknownWithSuggestion', { name, suggestions: suggestions.map((s) => `/${s}`).join(t('list.sep')) })
-        : t('dispatch.unknown', { name }),
+        ? t('dispatch.unknownWithSuggestion', { name: shown, suggestions: suggestions.map((s) => `/${s}`).join(t('list.sep')) })
+        : t('dispatch.unknown', { name: shown }),
     );
-    return fail('unknown_command', `unknown command ${name}`);
+    return fail('unknown_command', `unknown command ${clipText(name, 200)}`);
   }
   let label = def.name;
   const sub = positional[0] !== undefined ? findSubcommand(def, positional[0]) : undefined;
@@ -142,8 +144,8 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
     if (flag) input[flag] = true;
     else if (names.length > 0) input[names.shift() as string] = word;
     else {
-      sink.text(t('dispatch.unexpectedWord', { word, usage: def.examples[0] ?? `/${label}` }));
-      return fail('bad_args', `unexpected word ${word}`, { command: label, args: input });
+      sink.text(t('dispatch.unexpectedWord', { word: clipText(word, ECHO_MAX), usage: def.examples[0] ?? `/${label}` }));
+      return fail('bad_args', `unexpected word ${clipText(word, 200)}`, { command: label, args: input });
     }
   }
 

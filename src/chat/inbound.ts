@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { inboundMessages } from '../db/schema';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
+import { clipText } from '../lib/clip';
 import type { ReplyTarget } from '../outbound';
 import type { Caller } from './define-command';
-import { type DispatchRequest, type DispatchResult, dispatch } from './dispatch';
+import { type DispatchRequest, type DispatchResult, dispatch, type Outcome } from './dispatch';
 import type { ChatMessage } from './message';
 import { roleForStaff } from './roles';
 
@@ -31,42 +31,115 @@ export function callerOf(deps: Pick<Deps, 'config'>, m: ChatMessage): Caller {
   };
 }
 
-/**
- * Record a command in the inbound log before running it. Returns the row id, or null when this
- * (robotCode, msgId) was seen before — a redelivery that must not run again.
- */
-export async function recordInbound(
-  deps: Pick<Deps, 'db'>,
-  row: {
-    source: string;
-    robotCode: string;
-    msgId: string;
-    text: string;
-    caller: Caller;
-    conversationId?: string;
-    conversationType?: string;
-  },
-): Promise<number | null> {
-  const inserted = await deps.db.orm
-    .insert(inboundMessages)
-    .values({
-      source: row.source,
-      robotCode: row.robotCode,
-      msgId: row.msgId,
-      text: row.text,
-      senderId: row.caller.key,
-      senderStaffId: row.caller.staffId,
-      senderNick: row.caller.nick,
-      conversationId: row.conversationId,
-      conversationType: row.conversationType,
-    })
-    .onConflictDoNothing()
-    .returning({ id: inboundMessages.id });
-  return inserted[0]?.id ?? null;
+/** What recording needs: the database, and the lease length from the config (30 s without one). */
+type LogDeps = Pick<Deps, 'db'> & { config?: Pick<Deps['config'], 'INBOUND_LEASE_MS'> };
+const DEFAULT_LEASE_MS = 30_000;
+
+/** A row to record in the inbound log. */
+export interface InboundRow {
+  source: string;
+  robotCode: string;
+  msgId: string;
+  text: string;
+  caller: Caller;
+  conversationId?: string;
+  conversationType?: string;
+  /** The whole chat message (kept so the sweep can run it again). */
+  message?: ChatMessage;
+  requestHash?: string;
 }
 
-/** Store what became of a recorded command (parsed name, args, outcome, job). */
-export async function finishInbound(deps: Pick<Deps, 'db'>, id: number, result: DispatchResult): Promise<void> {
+/** The outcome of claiming an inbound row. */
+export type Claim =
+  | { claimed: true; id: number; attempts: number }
+  /** Seen before and finished, or still being handled by a live process (its lease is fresh). */
+  | { claimed: false; id: number; outcome: string; requestHash: string | null; response: StoredResponse | null };
+
+/** A webhook answer kept for replays. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Record a command in the inbound log before running it, and claim it. A (robotCode, msgId) seen
+ * before is claimed again only when its handling never finished (outcome still `received`) and the
+ * process that took it stopped renewing its lease for `INBOUND_LEASE_MS`: it died. Otherwise the
+ * call is a duplicate and must not run.
+ */
+export async function claimInbound(deps: LogDeps, row: InboundRow): Promise<Claim> {
+  const rows = await deps.db.query<{ id: number; attempts: number }>(
+    `insert into inbound_messages as m (source, robot_code, msg_id, text, sender_id, sender_staff_id, sender_nick,
+        conversation_id, conversation_type, message, request_hash)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     on conflict (robot_code, msg_id) do update
+       set claimed_at = now(), attempts = m.attempts + 1, message = coalesce(excluded.message, m.message)
+       where m.outcome = 'received'
+         and m.claimed_at < now() - $12::double precision * interval '1 millisecond'
+         and m.request_hash is not distinct from excluded.request_hash
+     returning id, attempts`,
+    [
+      row.source,
+      row.robotCode,
+      row.msgId,
+      row.text,
+      row.caller.key,
+      row.caller.staffId ?? null,
+      row.caller.nick ?? null,
+      row.conversationId ?? null,
+      row.conversationType ?? null,
+      row.message ? JSON.stringify(row.message) : null,
+      row.requestHash ?? null,
+      deps.config?.INBOUND_LEASE_MS ?? DEFAULT_LEASE_MS,
+    ],
+  );
+  const got = rows[0];
+  if (got) return { claimed: true, id: Number(got.id), attempts: Number(got.attempts) };
+  const [seen] = await deps.db.query<{ id: number; outcome: string; request_hash: string | null; response: unknown }>(
+    'select id, outcome, request_hash, response from inbound_messages where robot_code = $1 and msg_id = $2',
+    [row.robotCode, row.msgId],
+  );
+  if (!seen) throw new Error(`inbound row ${row.robotCode}/${row.msgId} vanished`);
+  const response = typeof seen.response === 'string' ? JSON.parse(seen.response) : seen.response;
+  return {
+    claimed: false,
+    id: Number(seen.id),
+    outcome: seen.outcome,
+    requestHash: seen.request_hash,
+    response: (response as StoredResponse) ?? null,
+  };
+}
+
+/**
+ * Record a command in the inbound log (CLI). Returns the row id, or null when this
+ * (robotCode, msgId) was seen before and must not run again.
+ */
+export async function recordInbound(deps: LogDeps, row: InboundRow): Promise<number | null> {
+  const c = await claimInbound(deps, row);
+  return c.claimed ? c.id : null;
+}
+
+/** Keep a claimed row's lease fresh while it is handled; returns the function that stops it. */
+export function holdLease(deps: Pick<Deps, 'db' | 'config' | 'log'>, id: number): () => void {
+  const timer = setInterval(
+    () => {
+      deps.db
+        .query(`update inbound_messages set claimed_at = now() where id = $1 and outcome = 'received'`, [id])
+        .catch((err) => deps.log.warn({ err: errorMessage(err), inboundId: id }, 'could not renew the inbound lease'));
+    },
+    Math.max(100, Math.floor(deps.config.INBOUND_LEASE_MS / 3)),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Store what became of a recorded command (parsed name, args, outcome, job; a webhook's answer). */
+export async function finishInbound(
+  deps: Pick<Deps, 'db'>,
+  id: number,
+  result: { outcome: Outcome | 'abandoned'; command?: string; args?: unknown; error?: string; jobId?: number },
+  response?: StoredResponse,
+): Promise<void> {
   await deps.db.orm
     .update(inboundMessages)
     .set({
@@ -76,17 +149,22 @@ export async function finishInbound(deps: Pick<Deps, 'db'>, id: number, result: 
       error: result.error?.slice(0, 2000),
       jobId: result.jobId,
       finishedAt: new Date(),
+      ...(response ? { response } : {}),
     })
     .where(eq(inboundMessages.id, id));
 }
 
-/** Log, dispatch and answer a message that reached us; shared by the HTTP callback and Stream mode. */
-export async function handleChatMessage(
-  deps: Deps,
-  m: ChatMessage,
-): Promise<{ duplicate: true } | { duplicate: false; result: DispatchResult }> {
+/** What the transports get back once a message is safely recorded. */
+export type Accepted = { duplicate: true } | { duplicate: false; inboundId: number; done: Promise<DispatchResult> };
+
+/**
+ * Record a chat message (the step a transport must finish before it acknowledges DingTalk), then
+ * dispatch it in the background: `done` settles with the result once the replies are queued.
+ * Shared by the HTTP callback, Stream mode and the sweep.
+ */
+export async function acceptChatMessage(deps: Deps, m: ChatMessage): Promise<Accepted> {
   const caller = callerOf(deps, m);
-  const id = await recordInbound(deps, {
+  const claim = await claimInbound(deps, {
     source: m.source,
     robotCode: m.robotCode,
     msgId: m.msgId,
@@ -94,59 +172,111 @@ export async function handleChatMessage(
     caller,
     conversationId: m.conversationId,
     conversationType: m.conversationType,
+    message: m,
   });
-  if (id === null) {
-    deps.log.info({ msgId: m.msgId, source: m.source }, 'duplicate message ignored');
+  if (!claim.claimed) {
+    deps.log.info({ msgId: m.msgId, source: m.source, outcome: claim.outcome }, 'duplicate message ignored');
     return { duplicate: true };
   }
-  const target = replyTargetOf(m);
-  let result: DispatchResult;
-  if (m.msgType !== 'text' && m.text === '') {
-    result = {
-      outcome: 'bad_args',
-      error: `unsupported msgtype ${m.msgType}`,
-      messages: [{ type: 'text', text: deps.t('dispatch.textOnly') }],
-    };
-  } else {
-    const req: DispatchRequest = {
-      source: m.source,
-      caller,
-      text: m.text,
-      conversation: { id: m.conversationId, type: m.conversationType, title: m.conversationTitle },
-      replyTarget: target,
-    };
-    result = await dispatch(deps, req);
+  if (claim.attempts > 1) deps.log.warn({ msgId: m.msgId, attempts: claim.attempts }, 'running a message whose handling never finished');
+  const done = runClaimed(deps, claim.id, m);
+  deps.background.track(done);
+  return { duplicate: false, inboundId: claim.id, done };
+}
+
+/** Dispatch a claimed message, store the outcome, queue the replies. */
+async function runClaimed(deps: Deps, id: number, m: ChatMessage): Promise<DispatchResult> {
+  const release = holdLease(deps, id);
+  try {
+    await deps.faults?.afterInboundRecorded?.(m);
+    const target = replyTargetOf(m);
+    let result: DispatchResult;
+    if (m.msgType !== 'text' && m.text === '') {
+      result = {
+        outcome: 'bad_args',
+        error: `unsupported msgtype ${m.msgType}`,
+        messages: [{ type: 'text', text: deps.t('dispatch.textOnly') }],
+      };
+    } else {
+      const req: DispatchRequest = {
+        source: m.source,
+        caller: callerOf(deps, m),
+        text: m.text,
+        conversation: { id: m.conversationId, type: m.conversationType, title: m.conversationTitle },
+        replyTarget: target,
+      };
+      result = await dispatch(deps, req);
+    }
+    await finishInbound(deps, id, result).catch((err) =>
+      deps.log.error({ err: errorMessage(err), inboundId: id }, 'could not record the outcome'),
+    );
+    deliver(deps, id, target, result.messages);
+    return result;
+  } finally {
+    release();
   }
-  await finishInbound(deps, id, result).catch((err) =>
-    deps.log.error({ err: errorMessage(err), inboundId: id }, 'could not record the outcome'),
-  );
-  // Replies go out in order, after the callback has been answered.
-  const deliver = async () => {
-    for (const message of result.messages) {
+}
+
+/** Send replies in order, in the background (after the transport has answered DingTalk). */
+function deliver(deps: Deps, id: number, target: ReplyTarget, messages: DispatchResult['messages']): void {
+  const run = async () => {
+    for (const message of messages) {
       await deps.notifier.send(target, message).catch((err) => {
         deps.log.error({ err: errorMessage(err), inboundId: id }, 'reply could not be delivered');
       });
     }
   };
-  deps.background.track(deliver());
-  return { duplicate: false, result };
+  deps.background.track(run());
+}
+
+/** Log, dispatch and answer a message, waiting for the dispatch (tests and tools). */
+export async function handleChatMessage(
+  deps: Deps,
+  m: ChatMessage,
+): Promise<{ duplicate: true } | { duplicate: false; result: DispatchResult }> {
+  const a = await acceptChatMessage(deps, m);
+  return a.duplicate ? a : { duplicate: false, result: await a.done };
+}
+
+/** Handling attempts (first delivery included) before the sweep gives up on a message and apologises. */
+export const MAX_INBOUND_ATTEMPTS = 3;
+
+/**
+ * Resolve chat messages left `received` by a process that died: take over those whose lease has
+ * been stale for twice its length (DingTalk's own redelivery gets the first lease period) and run
+ * them again; after MAX_INBOUND_ATTEMPTS tell the sender it did not run. Returns how many rows
+ * were resolved.
+ */
+export async function sweepInbound(deps: Deps, limit = 20): Promise<number> {
+  const rows = await deps.db.query<{ id: number; attempts: number; message: unknown; text: string }>(
+    `update inbound_messages set claimed_at = now(), attempts = attempts + 1
+      where id in (
+        select id from inbound_messages
+         where outcome = 'received' and source in ('http', 'stream')
+           and claimed_at < now() - 2 * $1::double precision * interval '1 millisecond'
+         order by claimed_at limit $2 for update skip locked)
+      returning id, attempts, message, text`,
+    [deps.config.INBOUND_LEASE_MS, limit],
+  );
+  for (const row of rows) {
+    const id = Number(row.id);
+    const m = (typeof row.message === 'string' ? JSON.parse(row.message) : row.message) as ChatMessage | null;
+    if (!m || Number(row.attempts) > MAX_INBOUND_ATTEMPTS) {
+      await finishInbound(deps, id, { outcome: 'abandoned', error: `gave up after ${Number(row.attempts) - 1} attempts` });
+      if (m) deliver(deps, id, replyTargetOf(m), [{ type: 'text', text: deps.t('inbound.abandoned', { text: clipText(m.text, 80) }) }]);
+      deps.log.warn({ inboundId: id }, 'inbound message abandoned');
+      continue;
+    }
+    deps.log.warn({ inboundId: id, attempts: row.attempts }, 'sweep: running a message whose handling never finished');
+    await runClaimed(deps, id, m).catch((err) => deps.log.error({ err: errorMessage(err), inboundId: id }, 'sweep re-run failed'));
+  }
+  return rows.length;
 }
 
 /**
- * Log a call from another system in the inbound log. An `Idempotency-Key` (scoped to the caller)
- * makes a retried call a duplicate: null is returned and the call must not run again.
+ * Log a call from another system in the inbound log, keyed by its `Idempotency-Key` (scoped to the
+ * caller) when it sends one. See `claimInbound` for when a repeated key runs again.
  */
-export function recordWebhookCall(
-  deps: Pick<Deps, 'db'>,
-  caller: Caller,
-  idempotencyKey: string | undefined,
-  text: string,
-): Promise<number | null> {
-  return recordInbound(deps, {
-    source: 'webhook',
-    robotCode: 'webhook',
-    msgId: idempotencyKey ? `${caller.key}:${idempotencyKey}` : randomUUID(),
-    text: text.slice(0, 4000),
-    caller,
-  });
+export function claimWebhookCall(deps: LogDeps, caller: Caller, msgId: string, text: string, requestHash?: string): Promise<Claim> {
+  return claimInbound(deps, { source: 'webhook', robotCode: 'webhook', msgId, text: text.slice(0, 4000), caller, requestHash });
 }

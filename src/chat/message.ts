@@ -55,11 +55,12 @@ export function parseRobotPayload(
   body: unknown,
   source: Source,
   defaults: { robotCode: string; nowMs: number },
-): { ok: true; message: ChatMessage } | { ok: false; error: string } {
+): { ok: true; message: ChatMessage } | { ok: false; error: string; field: string } {
   const r = payload.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0];
-    return { ok: false, error: `${i?.path.join('.') || 'body'}: ${i?.message ?? 'invalid'}` };
+    const field = i?.path.join('.') || 'body';
+    return { ok: false, error: `${field}: ${i?.message ?? 'invalid'}`, field };
   }
   const p = r.data;
   let text = '';

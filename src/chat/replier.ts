@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage, RemoteError } from '../errors';
 import type { Notifier, OutMessage, ReplyTarget } from '../outbound';
 import type { AccessTokens } from './access-token';
+import { fitReply, isAllowedReplyUrl } from './reply-policy';
 
 /** Raised when no route could deliver a message; says what was tried. */
 export class DeliveryError extends Error {
@@ -21,6 +22,12 @@ export interface ReplierOptions {
   log: Logger;
   /** Per-request timeout for outbound calls. */
   timeoutMs?: number;
+  /** Hosts besides DingTalk's own that sessionWebhook replies may go to (DINGTALK_REPLY_HOSTS). */
+  replyHosts?: readonly string[];
+  /** Allow loopback sessionWebhooks: only while the generated local callback secret is in use. */
+  allowLoopback?: boolean;
+  /** The note ending a reply cut to DingTalk's size limit (from the catalog). */
+  truncatedNote?: (cut: number) => string;
 }
 
 // A sessionWebhook this close to expiry is not worth trying.
@@ -69,6 +76,8 @@ export function toOpenApiMessage(m: OutMessage): { msgKey: string; msgParam: str
  */
 export function createReplier(opts: ReplierOptions): Notifier {
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  const policy = { extraHosts: opts.replyHosts ?? [], allowLoopback: opts.allowLoopback ?? false };
+  const note = opts.truncatedNote ?? ((cut: number) => `… (${cut} characters cut)`);
 
   async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
     const res = await opts.fetch(url, {
@@ -123,10 +132,18 @@ export function createReplier(opts: ReplierOptions): Notifier {
   }
 
   return {
-    async send(target, message) {
+    async send(target, original) {
+      const message = fitReply(original, note);
       const problems: string[] = [];
       const webhookValid = target.sessionWebhook && (target.sessionWebhookExpiresAt ?? 0) > opts.now() + EXPIRY_MARGIN_MS;
-      if (webhookValid) {
+      if (target.sessionWebhook && !isAllowedReplyUrl(target.sessionWebhook, policy)) {
+        // Not DingTalk's: the callback body is unsigned, so this may be someone steering our POSTs.
+        opts.log.warn(
+          { host: safeHost(target.sessionWebhook), conversationId: target.conversationId },
+          'refused a sessionWebhook that is not a DingTalk host',
+        );
+        problems.push('sessionWebhook refused: not a DingTalk host (DINGTALK_REPLY_HOSTS)');
+      } else if (webhookValid) {
         try {
           return await viaSessionWebhook(target, message);
         } catch (err) {
@@ -148,4 +165,12 @@ export function createReplier(opts: ReplierOptions): Notifier {
       }
     },
   };
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host.slice(0, 100);
+  } catch {
+    return '(not a URL)';
+  }
 }

@@ -13,7 +13,10 @@ export interface StreamOptions {
   fetch: typeof fetch;
   log: Logger;
   now: () => number;
-  /** Called with the robot callback body (the frame's decoded `data`) after the frame was acked. */
+  /**
+   * Called with the robot callback body (the frame's decoded `data`); resolves once the message is
+   * recorded (the dispatch may still run). The frame is acked only then.
+   */
   onRobotMessage(data: unknown): Promise<void>;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -107,16 +110,24 @@ export function createStreamSupervisor(opts: StreamOptions): StreamSupervisor {
   };
 
   const onRobotFrame = (c: SupervisedClient) => (frame: DWClientDownStream) => {
-    // Ack first: an unacked callback is redelivered by DingTalk; duplicates are dropped by msgId later.
-    c.socketCallBackResponse(frame.headers.messageId, null);
+    const messageId = frame.headers.messageId;
     let data: unknown;
     try {
       data = JSON.parse(frame.data);
     } catch {
-      opts.log.warn({ messageId: frame.headers.messageId }, 'robot frame data is not JSON');
+      // Nothing to record: ack so DingTalk stops redelivering a frame that can never be read.
+      opts.log.warn({ messageId }, 'robot frame data is not JSON');
+      c.socketCallBackResponse(messageId, null);
       return;
     }
-    opts.onRobotMessage(data).catch((err) => opts.log.error({ err: errorMessage(err) }, 'robot message failed'));
+    // Record first, then ack: a process that dies before the ack gets the frame redelivered, and
+    // the recorded row lets the redelivery (or the sweep) finish it. Dispatch continues afterwards.
+    opts
+      .onRobotMessage(data)
+      .then(() => c.socketCallBackResponse(messageId, null))
+      .catch((err) =>
+        opts.log.error({ err: errorMessage(err), messageId }, 'robot message not recorded; not acked, DingTalk will redeliver'),
+      );
   };
 
   const connect = async () => {

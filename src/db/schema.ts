@@ -27,8 +27,22 @@ export const inboundMessages = pgTable(
     jobId: bigint('job_id', { mode: 'number' }),
     createdAt: createdAt(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Lease of the process handling it (refreshed while it runs); a stale `received` row is taken over. */
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** How many times handling started (first delivery, redeliveries and sweeps that took it over). */
+    attempts: integer('attempts').notNull().default(1),
+    /** The normalised chat message (reply target included), so a sweep can run it again. */
+    message: jsonb('message'),
+    /** Webhook calls: SHA-256 of method, path and body; a repeated key with another body is refused. */
+    requestHash: text('request_hash'),
+    /** Webhook calls: the answer given (status and JSON body), replayed to a repeated Idempotency-Key. */
+    response: jsonb('response'),
   },
-  (t) => [uniqueIndex('inbound_messages_msg_uq').on(t.robotCode, t.msgId), index('inbound_messages_created_idx').on(t.createdAt)],
+  (t) => [
+    uniqueIndex('inbound_messages_msg_uq').on(t.robotCode, t.msgId),
+    index('inbound_messages_created_idx').on(t.createdAt),
+    index('inbound_messages_unfinished_idx').on(t.claimedAt).where(sql`outcome = 'received'`),
+  ],
 );
 
 /** Bearer tokens for the admin webhooks; only a SHA-256 of the token is stored. */
@@ -102,6 +116,10 @@ export const jobs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     attemptStartedAt: timestamp('attempt_started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Time spent running, summed over the attempts that ended (idle time between attempts excluded). */
+    runMs: bigint('run_ms', { mode: 'number' }).notNull().default(0),
+    /** What chat may say about `error` (a catalog code, or the log reference of an unknown error); see src/jobs/job-error.ts. */
+    errorInfo: jsonb('error_info'),
     // Final chat message: delivered at, tries so far, next try (null = nothing left to deliver).
     notifiedAt: timestamp('notified_at', { withTimezone: true }),
     notifyAttempts: integer('notify_attempts').notNull().default(0),
@@ -148,6 +166,15 @@ export const pushRuns = pgTable('push_runs', {
   confirmed: integer('confirmed').notNull().default(0),
   /** Messages published again after a lost connection (possible duplicates, never losses). */
   republished: integer('republished').notNull().default(0),
+  /**
+   * The install's tag in this push's order numbers (src/push/order-numbers.ts); null for pushes
+   * started before tags existed, which keep rendering as they did.
+   */
+  installTag: text('install_tag'),
+  /** Messages handed to the broker so far (confirmed or not): what a retried attempt may repeat. */
+  sent: integer('sent'),
+  /** Of `republished`, those sent again by a retried attempt (the rest: after lost connections). */
+  resentOnRetry: integer('resent_on_retry').notNull().default(0),
   firstOrderNo: text('first_order_no'),
   lastOrderNo: text('last_order_no'),
   createdAt: createdAt(),

@@ -1,10 +1,13 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../db/schema';
 import type { Deps } from '../deps';
-import { cancelJob, getJob, jobEventsOf, listJobs, retryJob } from '../jobs/queue';
+import { canAct, canView, visibilityFilter } from '../jobs/access';
+import { cancelJob, retryJob } from '../jobs/admin';
+import { getJob, jobEventsOf, listJobs } from '../jobs/reads';
 import type { Job } from '../jobs/types';
-import { type AuthVars, callerOf, ensureRole, requireToken } from './auth';
+import { type AuthVars, callerOf, ensureRole } from './auth';
+import { ApiError, errorBody } from './errors';
 
 /** The public shape of a job in the API. */
 export function jobJson(job: Job) {
@@ -12,7 +15,7 @@ export function jobJson(job: Job) {
   return { ...rest, conversationId: replyTo?.conversationId ?? null };
 }
 
-const listQuery = z.object({
+const listQuery = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
   kind: z.string().min(1).optional(),
   requestedBy: z.string().min(1).optional(),
@@ -20,57 +23,54 @@ const listQuery = z.object({
 });
 
 /**
- * Job status and control for other systems, with the admin API tokens:
- * GET /api/jobs, GET /api/jobs/:id, POST /api/jobs/:id/cancel, POST /api/jobs/:id/retry.
- * A token sees the jobs it started; an admin token sees all.
+ * Job status and control for other systems, with the API tokens (checked once for /api/* in
+ * app.ts): GET /api/jobs, GET /api/jobs/:id, POST /api/jobs/:id/cancel, POST /api/jobs/:id/retry.
+ * What a token sees follows the one visibility rule (src/jobs/access.ts): its own jobs, all for admins.
  */
 export function jobsApiRoutes(deps: Deps): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
-  app.use('/api/jobs', requireToken(deps, 'viewer'));
-  app.use('/api/jobs/*', requireToken(deps, 'viewer'));
 
-  const load = async (c: import('hono').Context<AuthVars>) => {
+  const load = async (c: Context<AuthVars>): Promise<Job> => {
     const id = Number(c.req.param('id'));
-    if (!Number.isSafeInteger(id) || id < 1) return { error: c.json({ error: 'id must be a positive whole number' }, 400) };
+    if (!Number.isSafeInteger(id) || id < 1) throw new ApiError(400, 'bad_args', deps.t('http.badId'), 'id');
     const job = await getJob(deps.db, id);
-    const caller = callerOf(c);
-    if (!job || (caller.role !== 'admin' && job.requestedBy !== caller.key)) return { error: c.json({ error: `no job ${id}` }, 404) };
-    return { job };
+    if (!job || !canView({ caller: callerOf(c) }, job)) throw new ApiError(404, 'not_found', deps.t('http.noJob', { id }), 'id');
+    return job;
   };
 
   app.get('/api/jobs', async (c) => {
     const q = listQuery.safeParse(c.req.query());
     if (!q.success) {
       const i = q.error.issues[0];
-      return c.json({ error: `${i?.path.join('.')}: ${i?.message}` }, 400);
+      const field = i?.code === 'unrecognized_keys' ? (i.keys[0] ?? '') : (i?.path.join('.') ?? '');
+      throw new ApiError(400, 'bad_args', deps.t('http.badField', { field, problem: i?.message ?? 'invalid' }), field);
     }
-    const caller = callerOf(c);
-    const requestedBy = caller.role === 'admin' ? q.data.requestedBy : caller.key;
-    const list = await listJobs(deps.db, { ...q.data, requestedBy });
-    return c.json({ jobs: list.map(jobJson) });
+    const f = visibilityFilter({ caller: callerOf(c) });
+    const list = await listJobs(deps.db, { ...q.data, requestedBy: f.all ? q.data.requestedBy : f.requestedBy });
+    return c.json({ ok: true, jobs: list.map(jobJson) });
   });
 
   app.get('/api/jobs/:id', async (c) => {
-    const r = await load(c);
-    if (r.error) return r.error;
-    return c.json({ job: jobJson(r.job), events: await jobEventsOf(deps.db, r.job.id, 50) });
+    const job = await load(c);
+    return c.json({ ok: true, job: jobJson(job), events: await jobEventsOf(deps.db, job.id, 50) });
   });
 
   app.post('/api/jobs/:id/cancel', async (c) => {
-    ensureRole(c, 'operator');
-    const r = await load(c);
-    if (r.error) return r.error;
-    const res = await cancelJob(deps.db, r.job.id, callerOf(c).key);
+    ensureRole(c, deps, 'operator');
+    const job = await load(c);
+    if (!canAct(callerOf(c), job)) throw new ApiError(404, 'not_found', deps.t('http.noJob', { id: job.id }), 'id');
+    const res = await cancelJob(deps.db, job.id, callerOf(c).key);
     const accepted = res?.before === 'queued' || res?.before === 'running';
-    return c.json({ ok: accepted, before: res?.before, status: res?.after }, accepted ? 200 : 409);
+    if (!accepted) return c.json(errorBody('conflict', deps.t('http.notCancellable', { status: res?.before ?? job.status })), 409);
+    return c.json({ ok: true, before: res?.before, status: res?.after });
   });
 
   app.post('/api/jobs/:id/retry', async (c) => {
-    ensureRole(c, 'operator');
-    const r = await load(c);
-    if (r.error) return r.error;
-    const res = await retryJob(deps.db, r.job.id, callerOf(c).key);
-    if (!res.ok) return c.json({ ok: false, error: `job is ${res.status}; only failed or cancelled jobs can be retried` }, 409);
+    ensureRole(c, deps, 'operator');
+    const job = await load(c);
+    if (!canAct(callerOf(c), job)) throw new ApiError(404, 'not_found', deps.t('http.noJob', { id: job.id }), 'id');
+    const res = await retryJob(deps.db, job.id, callerOf(c).key);
+    if (!res.ok) return c.json(errorBody('conflict', deps.t('http.notRetryable', { status: res.status })), 409);
     return c.json({ ok: true, job: jobJson(res.job) });
   });
   return app;

@@ -1,69 +1,88 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { finishInbound, recordWebhookCall } from '../chat/inbound';
 import type { Deps } from '../deps';
 import { UserError } from '../errors';
+import type { Preset } from '../push/preset-schema';
 import { dryRunPush, submitPush, validatePush } from '../push/submit-push';
-import { type AuthVars, callerOf, ensureRole, requireToken } from './auth';
+import { type AuthVars, callerOf, ensureRole } from './auth';
+import { readJsonObject } from './body';
+import { ApiError, errorBody } from './errors';
+import { runIdempotent } from './idempotency';
+
+const KEYS = ['overrides', 'items', 'count', 'queue', 'dryRun'] as const;
 
 const body = z.object({
   overrides: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  items: z.union([z.string(), z.array(z.object({ sku: z.string(), quantity: z.number().int().positive().default(1) }))]).optional(),
+  items: z.union([z.string(), z.array(z.strictObject({ sku: z.string(), quantity: z.number().int().positive().default(1) }))]).optional(),
   count: z.number().int().optional(),
   queue: z.string().min(1).optional(),
   dryRun: z.boolean().default(false),
 });
+type PushBody = z.output<typeof body>;
+
+const EXAMPLE = '{"overrides":{"store":"12"},"items":[{"sku":"A001","quantity":2}],"count":5}';
 
 /**
- * POST /hooks/push/:type with `{ overrides, items, count, dryRun }`: the same validation as /push;
- * answers 202 with the job id and its status URL (or 200 with the first message for a dry run).
+ * The JSON key the caller sent for a field a push error names: the chat name `sku` is `items`
+ * here, and a preset path (`storeId`) is the override key that set it (`store`).
+ */
+export function callerField(field: string | undefined, req: PushBody, preset?: Preset): string | undefined {
+  if (field === undefined) return undefined;
+  if (field === 'sku' || field === 'items') return 'items';
+  if (field === 'count' || field === 'queue') return field;
+  for (const key of Object.keys(req.overrides)) {
+    if (key === field || key.toLowerCase() === field.toLowerCase() || preset?.fields[key] === field) return key;
+  }
+  return field;
+}
+
+/**
+ * POST /hooks/push/:type with `{ overrides, items, count, queue, dryRun }`: the same validation as
+ * /push; answers 202 with the job id and its status URL (or 200 with the first message for a dry
+ * run). Unknown keys are refused by name; an `Idempotency-Key` replays the first answer.
  */
 export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
-  app.use('/hooks/push/*', requireToken(deps, 'viewer'));
   app.post('/hooks/push/:type', async (c) => {
-    ensureRole(c, 'operator');
+    ensureRole(c, deps, 'operator');
     const caller = callerOf(c);
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      return c.json({ ok: false, error: { code: 'bad_args', message: 'body is not JSON' } }, 400);
-    }
+    const { raw, json } = await readJsonObject(c, deps, EXAMPLE, KEYS);
     const parsed = body.safeParse(json);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      return c.json(
-        { ok: false, error: { code: 'bad_args', field: i?.path.join('.'), message: `${i?.path.join('.')}: ${i?.message}` } },
-        400,
-      );
+      const path = (i?.path ?? []).map(String);
+      if (i?.code === 'unrecognized_keys') path.push(i.keys[0] ?? '');
+      const field = path.join('.') || 'body';
+      throw new ApiError(400, 'bad_args', deps.t('http.badField', { field, problem: i?.message ?? 'invalid' }), field);
     }
     const req = parsed.data;
     const type = c.req.param('type');
-    const inboundId = await recordWebhookCall(
-      deps,
-      caller,
-      c.req.header('idempotency-key'),
-      `POST /hooks/push/${type} ${JSON.stringify(req)}`,
-    );
-    if (inboundId === null)
-      return c.json({ ok: false, error: { code: 'conflict', message: 'this Idempotency-Key was already used' } }, 409);
-    try {
-      const { preset, spec } = validatePush(deps, { type, overrides: req.overrides, items: req.items, count: req.count, queue: req.queue });
-      if (req.dryRun) {
-        const d = await dryRunPush(deps, preset, spec);
-        await finishInbound(deps, inboundId, { outcome: 'ok', command: 'push', args: req, messages: [] });
-        return c.json({ ok: true, dryRun: true, ...d });
+    return runIdempotent(c, deps, caller, raw, async () => {
+      const record = { command: 'push', args: req };
+      let preset: Preset | undefined;
+      try {
+        const v = validatePush(deps, { type, overrides: req.overrides, items: req.items, count: req.count, queue: req.queue });
+        preset = v.preset;
+        if (req.dryRun) {
+          const d = await dryRunPush(deps, v.preset, v.spec);
+          return { status: 200, body: { ok: true, dryRun: true, ...d }, record: { ...record, outcome: 'ok' } };
+        }
+        const job = await submitPush(deps, v.spec, caller);
+        return {
+          status: 202,
+          body: { ok: true, jobId: job.id, status: job.status, statusUrl: `${deps.config.PUBLIC_URL}/api/jobs/${job.id}` },
+          record: { ...record, outcome: 'ok', jobId: job.id },
+        };
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        const message = deps.t(err.key, err.vars);
+        return {
+          status: err.code === 'forbidden' ? 403 : err.code === 'not_found' ? 404 : 400,
+          body: errorBody(err.code, message, callerField(err.field, req, preset)),
+          record: { ...record, outcome: err.code, error: message },
+        };
       }
-      const job = await submitPush(deps, spec, caller);
-      await finishInbound(deps, inboundId, { outcome: 'ok', command: 'push', args: req, jobId: job.id, messages: [] });
-      return c.json({ ok: true, jobId: job.id, status: job.status, statusUrl: `${deps.config.PUBLIC_URL}/api/jobs/${job.id}` }, 202);
-    } catch (err) {
-      if (!(err instanceof UserError)) throw err;
-      const message = deps.t(err.key, err.vars);
-      await finishInbound(deps, inboundId, { outcome: err.code, command: 'push', args: req, error: message, messages: [] });
-      return c.json({ ok: false, error: { code: err.code, field: err.field, message } }, err.code === 'forbidden' ? 403 : 400);
-    }
+    });
   });
   return app;
 }

@@ -15,8 +15,9 @@ export interface CleanupResult {
 const BATCH = 1000;
 
 /**
- * Remove finished jobs, their events and inbound-log rows older than the retention period, in
- * batches so it never holds long locks. Runs periodically and on demand (/cleanup).
+ * Remove finished jobs with their events, inbound-log rows older than the retention period, and
+ * rate-limit windows older than an hour, in batches so it never holds long locks. Enqueued by
+ * `scheduleCleanup` (every instance asks periodically; one job runs) and on demand by /cleanup.
  */
 export const cleanupJob = defineJob<CleanupPayload, CleanupResult>({
   kind: 'jobs_cleanup',
@@ -46,7 +47,7 @@ export const cleanupJob = defineJob<CleanupPayload, CleanupResult>({
       if (Number(r?.jobs ?? 0) < BATCH) break;
       progress(total ? Math.min(99, (result.jobs / total) * 100) : 50, `${result.jobs}/${total}`);
     }
-    // Events of jobs removed by other means (none expected) and the audit log past retention.
+    // The inbound log (the msgId dedupe keys) past retention.
     for (;;) {
       signal.throwIfAborted();
       const [r] = await db.query<{ n: number }>(

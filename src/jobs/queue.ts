@@ -1,18 +1,16 @@
 import type { Database } from '../db/client';
 import type { JobStatus } from '../db/schema';
 import type { ReplyTarget } from '../outbound';
+import { type JobErrorInfo, parseJobErrorInfo } from './job-error';
 import type { EnqueueOptions, Job } from './types';
 
 /** The LISTEN/NOTIFY channels of the queue. */
 export const CHANNEL_NEW = 'chatops_jobs';
 export const CHANNEL_CANCEL = 'chatops_job_cancel';
 
-const FINAL: JobStatus[] = ['succeeded', 'failed', 'cancelled'];
-export const isFinal = (s: JobStatus) => FINAL.includes(s);
-
 type Row = Record<string, unknown>;
 
-const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
+export const toDate = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v)));
 
 /** Map a `jobs` row (snake_case) to a Job. */
 export function toJob(r: Row): Job {
@@ -26,9 +24,9 @@ export function toJob(r: Row): Job {
     error: (r.error as string | null) ?? null,
     attempts: Number(r.attempts),
     maxAttempts: Number(r.max_attempts),
-    runAt: date(r.run_at) as Date,
+    runAt: toDate(r.run_at) as Date,
     leaseOwner: (r.lease_owner as string | null) ?? null,
-    leaseExpiresAt: date(r.lease_expires_at),
+    leaseExpiresAt: toDate(r.lease_expires_at),
     progress: Number(r.progress),
     progressText: (r.progress_text as string | null) ?? null,
     softTimeoutMs: r.soft_timeout_ms === null || r.soft_timeout_ms === undefined ? null : Number(r.soft_timeout_ms),
@@ -38,11 +36,13 @@ export function toJob(r: Row): Job {
     scheduleId: r.schedule_id === null || r.schedule_id === undefined ? null : Number(r.schedule_id),
     requestedBy: (r.requested_by as string | null) ?? null,
     replyTo: (r.reply_to as ReplyTarget | null) ?? null,
-    createdAt: date(r.created_at) as Date,
-    startedAt: date(r.started_at),
-    attemptStartedAt: date(r.attempt_started_at),
-    finishedAt: date(r.finished_at),
-    notifiedAt: date(r.notified_at),
+    createdAt: toDate(r.created_at) as Date,
+    startedAt: toDate(r.started_at),
+    attemptStartedAt: toDate(r.attempt_started_at),
+    finishedAt: toDate(r.finished_at),
+    runMs: Number(r.run_ms ?? 0),
+    errorInfo: parseJobErrorInfo(r.error_info),
+    notifiedAt: toDate(r.notified_at),
   };
 }
 
@@ -107,13 +107,32 @@ export async function enqueueMany(db: Database, list: EnqueueOptions[]): Promise
 /** A Postgres array literal of ids (`{1,2,3}`), passed as text and cast in SQL: same on both drivers. */
 export const idArray = (ids: readonly number[]) => `{${ids.map((i) => Math.trunc(Number(i))).join(',')}}`;
 
+/**
+ * THE "job finished" state change, as SET assignments that apply where the SQL condition `when`
+ * holds (columns on the right read through `a`, the table alias with its dot): the finish time,
+ * the dedupe key given back, and the final chat message due now when the job came from chat.
+ * Every statement that ends a job (complete, fail, cancel, reap) uses it.
+ */
+export function finishedSet(when: string, a = ''): string {
+  return `finished_at = case when ${when} then now() else ${a}finished_at end,
+          active_key = case when ${when} then null else ${a}active_key end,
+          notify_next_at = case when (${when}) and ${a}reply_to is not null then now() else ${a}notify_next_at end`;
+}
+
+/**
+ * SET assignment for an attempt that ended (succeeded, failed or its worker lost): its run time is
+ * added to run_ms, so a retried job's duration excludes the idle time between attempts.
+ */
+const attemptEnded = (until = 'now()', a = '') =>
+  `run_ms = ${a}run_ms + coalesce(greatest(0, (extract(epoch from ${until} - ${a}attempt_started_at) * 1000)::bigint), 0)`;
+
 // Completing leaves ready/active_key(null)/notify_next_at(null) unchanged for keyless, chat-less
 // jobs, so it is a HOT update. Claiming takes rows off the queue index (ready = false).
 const COMPLETE_CTE = `done as (
-  update jobs set status = 'succeeded', result = $2::jsonb -> (id::text), progress = 100, error = null,
+  update jobs set status = 'succeeded', result = $2::jsonb -> (id::text), progress = 100, error = null, error_info = null,
          progress_text = coalesce($7::jsonb ->> (id::text), progress_text),
-         finished_at = now(), active_key = null, lease_owner = null, lease_expires_at = null,
-         notify_next_at = case when reply_to is not null then now() end
+         lease_owner = null, lease_expires_at = null, ${attemptEnded()},
+         ${finishedSet('true')}
    where id = any($1::bigint[]) and status = 'running' and lease_owner = $3
    returning id)`;
 const claimCte = (range: string, order: string) => `claimed as (
@@ -204,18 +223,6 @@ function parseIdArray(v: unknown): number[] {
   return [];
 }
 
-/** Claim up to `n` ready jobs of each kind (see exchangeJobs). */
-export async function claimJobs(db: Database, owner: string, wants: { kind: string; n: number }[], leaseMs: number): Promise<Job[]> {
-  const batches = await Promise.all(wants.filter((w) => w.n > 0).map((w) => exchangeJobs(db, owner, [], w, leaseMs)));
-  return batches.flatMap((b) => b.claimed);
-}
-
-/** Mark finished handlers' jobs succeeded. Returns the ids whose lease was still ours. */
-export async function completeJobs(db: Database, owner: string, done: { id: number; result: unknown }[]): Promise<number[]> {
-  if (done.length === 0) return [];
-  return (await exchangeJobs(db, owner, done, null, 0)).completed;
-}
-
 /**
  * End an attempt that failed: requeue it at `retryAt`, or (retryAt null) fail it for good — or
  * cancel it when a cancel was requested. Returns the resulting status, or null if the lease was lost.
@@ -227,19 +234,18 @@ export async function failJob(
   error: string,
   retryAt: Date | null,
   cancelled = false,
+  info: JobErrorInfo | null = null,
 ): Promise<JobStatus | null> {
   const rows = await db.query<{ status: JobStatus }>(
     `update jobs set
         status = case when $5 then 'cancelled' when $4::timestamptz is null then 'failed' else 'queued' end,
         ready = not $5 and $4::timestamptz is not null,
         run_at = coalesce($4::timestamptz, run_at),
-        error = $3, lease_owner = null, lease_expires_at = null,
-        finished_at = case when $5 or $4::timestamptz is null then now() end,
-        active_key = case when $5 or $4::timestamptz is null then null else active_key end,
-        notify_next_at = case when ($5 or $4::timestamptz is null) and reply_to is not null then now() end
+        error = $3, error_info = $6::jsonb, lease_owner = null, lease_expires_at = null, ${attemptEnded()},
+        ${finishedSet('$5 or $4::timestamptz is null')}
       where id = $1 and status = 'running' and lease_owner = $2
       returning status`,
-    [id, owner, error.slice(0, 4000), retryAt ? retryAt.toISOString() : null, cancelled],
+    [id, owner, error.slice(0, 4000), retryAt ? retryAt.toISOString() : null, cancelled, info ? JSON.stringify(info) : null],
   );
   if (rows[0]?.status === 'queued') await notifyNew(db, id);
   return rows[0]?.status ?? null;
@@ -287,9 +293,10 @@ export async function reapExpired(db: Database): Promise<{ id: number; kind: str
           status = case when j.cancel_requested then 'cancelled' when j.attempts >= j.max_attempts then 'failed' else 'queued' end,
           ready = not (j.cancel_requested or j.attempts >= j.max_attempts),
           error = 'worker lost: lease expired (the process running it stopped or hung)',
-          finished_at = case when j.cancel_requested or j.attempts >= j.max_attempts then now() end,
-          active_key = case when j.cancel_requested or j.attempts >= j.max_attempts then null else j.active_key end,
-          notify_next_at = case when (j.cancel_requested or j.attempts >= j.max_attempts) and j.reply_to is not null then now() end,
+          error_info = '{"code":"worker_lost"}'::jsonb,
+          -- The attempt ran at most until its lease expired.
+          ${attemptEnded('j.lease_expires_at', 'j.')},
+          ${finishedSet('j.cancel_requested or j.attempts >= j.max_attempts', 'j.')},
           lease_owner = null, lease_expires_at = null, run_at = now()
          from x where j.id = x.id
        returning j.id, j.kind, j.status, x.lease_owner as owner),
@@ -301,7 +308,8 @@ export async function reapExpired(db: Database): Promise<{ id: number; kind: str
   return rows.map((r) => ({ id: Number(r.id), kind: r.kind, status: r.status }));
 }
 
-async function notifyNew(db: Database, id: number) {
+/** Wake runners for this job's kind (NOTIFY). */
+export async function notifyNew(db: Database, id: number) {
   await db.query(`select pg_notify($1, kind) from jobs where id = $2`, [CHANNEL_NEW, id]);
 }
 
@@ -322,109 +330,4 @@ export async function addEvent(db: Database, jobId: number, type: string, messag
     message ?? null,
     data === undefined ? null : JSON.stringify(data),
   ]);
-}
-
-/**
- * Cancel a job: a queued one at once; a running one gets cancel_requested and its runner is told
- * (NOTIFY) to abort it. Returns the status after the request, or null if there is no such job.
- */
-export async function cancelJob(db: Database, id: number, by: string): Promise<{ before: JobStatus; after: JobStatus } | null> {
-  const rows = await db.query<{ before: JobStatus; after: JobStatus }>(
-    `with old as (select id, status from jobs where id = $1 for update),
-     upd as (
-       update jobs j set
-          status = case when old.status = 'queued' then 'cancelled' else j.status end,
-          ready = case when old.status = 'queued' then false else j.ready end,
-          active_key = case when old.status = 'queued' then null else j.active_key end,
-          finished_at = case when old.status = 'queued' then now() else j.finished_at end,
-          notify_next_at = case when old.status = 'queued' and j.reply_to is not null then now() else j.notify_next_at end,
-          cancel_requested = case when old.status in ('queued', 'running') then true else j.cancel_requested end
-         from old where j.id = old.id
-       returning j.id, old.status as before, j.status as after)
-     select before, after from upd`,
-    [id],
-  );
-  const r = rows[0];
-  if (!r) return null;
-  if (r.before === 'queued' || r.before === 'running') {
-    await addEvent(db, id, 'cancel_requested', undefined, { by, status: r.before });
-    if (r.before === 'running') await db.query(`select pg_notify($1, $2)`, [CHANNEL_CANCEL, String(id)]);
-  }
-  return r;
-}
-
-/**
- * Run a failed or cancelled job again as a new attempt of the same record (one more attempt is
- * allowed beyond those used). Returns the job, or the status that prevents the retry.
- */
-export async function retryJob(
-  db: Database,
-  id: number,
-  by: string,
-): Promise<{ ok: true; job: Job } | { ok: false; status: JobStatus | null }> {
-  const rows = await db.query<Row>(
-    `update jobs j set status = 'queued', ready = true, run_at = now(), cancel_requested = false, error = null, finished_at = null,
-            max_attempts = greatest(max_attempts, attempts + 1), progress = 0, progress_text = null,
-            notified_at = null, notify_attempts = 0, notify_next_at = null,
-            -- Take the dedupe key back only if no newer job holds it.
-            active_key = case when j.dedupe_key is not null
-                               and not exists (select 1 from jobs o where o.active_key = j.dedupe_key) then j.dedupe_key end
-      where id = $1 and status in ('failed', 'cancelled')
-      returning *`,
-    [id],
-  );
-  if (!rows[0]) {
-    const cur = await db.query<{ status: JobStatus }>(`select status from jobs where id = $1`, [id]);
-    return { ok: false, status: cur[0]?.status ?? null };
-  }
-  await addEvent(db, id, 'retried', undefined, { by });
-  await notifyNew(db, id);
-  return { ok: true, job: toJob(rows[0]) };
-}
-
-/** One job by id. */
-export async function getJob(db: Database, id: number): Promise<Job | null> {
-  const rows = await db.query<Row>(`select * from jobs where id = $1`, [id]);
-  return rows[0] ? toJob(rows[0]) : null;
-}
-
-/** The newest events of a job, oldest first. */
-export async function jobEventsOf(db: Database, id: number, limit = 10) {
-  const rows = await db.query<{ at: Date; type: string; message: string | null; data: unknown }>(
-    `select * from (select id, at, type, message, data from job_events where job_id = $1 order by id desc limit $2) e order by id`,
-    [id, limit],
-  );
-  return rows.map((r) => ({ at: date(r.at) as Date, type: r.type, message: r.message, data: r.data }));
-}
-
-/** Filters for listing jobs. */
-export interface JobFilter {
-  requestedBy?: string;
-  status?: JobStatus;
-  kind?: string;
-  limit?: number;
-}
-
-/** Newest jobs first, filtered. */
-export async function listJobs(db: Database, f: JobFilter): Promise<Job[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (f.requestedBy) {
-    params.push(f.requestedBy);
-    where.push(`requested_by = $${params.length}`);
-  }
-  if (f.status) {
-    params.push(f.status);
-    where.push(`status = $${params.length}`);
-  }
-  if (f.kind) {
-    params.push(f.kind);
-    where.push(`kind = $${params.length}`);
-  }
-  params.push(Math.min(200, Math.max(1, f.limit ?? 20)));
-  const rows = await db.query<Row>(
-    `select * from jobs ${where.length ? `where ${where.join(' and ')}` : ''} order by id desc limit $${params.length}`,
-    params,
-  );
-  return rows.map(toJob);
 }

@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import { errorMessage } from '../errors';
 import type { Translator } from '../i18n';
 import type { Notifier, OutMessage } from '../outbound';
+import { describeJobError, type JobErrorInfo } from './job-error';
 import { progressBar, shouldPostProgress, type ThrottleState } from './progress-throttle';
 import { idArray, toJob } from './queue';
 import { kindLabel, renderFinal } from './render';
@@ -12,7 +13,8 @@ import type { AnyJobDefinition, Job } from './types';
 export interface Relay {
   progress(job: Job, pct: number, text?: string): void;
   softTimeout(job: Job, ms: number): void;
-  retrying(job: Job, error: string, delayMs: number): void;
+  /** A failed attempt will be retried: say why (catalog text or a log reference, never the raw error). */
+  retrying(job: Job, error: JobErrorInfo, delayMs: number): void;
   /** Deliver the final message of these finished jobs (once each, retried by `sweep` if it fails). */
   finished(ids: number[]): void;
   /** Retry final messages that could not be delivered. */
@@ -131,7 +133,7 @@ export function createRelay(o: RelayOptions): Relay {
             attempt: job.attempts,
             max: job.maxAttempts,
             seconds: Math.max(1, Math.round(delayMs / 1000)),
-            error: error.slice(0, 300),
+            error: describeJobError(error, o.t, job.id),
           }),
         },
         'retry notice',

@@ -1,5 +1,6 @@
 import type { Database } from '../db/client';
 import type { Metrics } from '../metrics/metrics';
+import { type VisibilityFilter, visibilitySql } from './access';
 
 /** Per-kind figures over a window of finished jobs. */
 export interface KindStats {
@@ -10,24 +11,33 @@ export interface KindStats {
   successRate: number | null;
   avgSeconds: number | null;
   p95Seconds: number | null;
+  /** Average first-start-to-finish time (queueing and waits between attempts included). */
+  avgWallSeconds: number | null;
   perMinute: number;
 }
 
-/** Success rate, average and p95 duration, throughput per minute — per kind, over the last `hours`. */
-export async function jobStats(db: Database, hours: number): Promise<KindStats[]> {
+/**
+ * Success rate, average and p95 run time, throughput per minute — per kind, over the last `hours`,
+ * over the jobs `visible` to the asker (src/jobs/access.ts). Durations are run time (summed over
+ * attempts, idle time between them excluded); the average wall time (first start to finish) is
+ * kept beside it.
+ */
+export async function jobStats(db: Database, hours: number, visible: VisibilityFilter = { all: true }): Promise<KindStats[]> {
+  const params: unknown[] = [hours];
+  const where = visibilitySql(visible, params);
   const rows = await db.query<Record<string, unknown>>(
     `select kind,
             count(*) filter (where status = 'succeeded')::int as succeeded,
             count(*) filter (where status = 'failed')::int as failed,
             count(*) filter (where status = 'cancelled')::int as cancelled,
-            avg(extract(epoch from finished_at - started_at)) filter (where started_at is not null)::float8 as avg_s,
-            percentile_cont(0.95) within group (order by extract(epoch from finished_at - started_at))
-              filter (where started_at is not null)::float8 as p95_s,
+            avg(run_ms / 1000.0) filter (where attempts > 0)::float8 as avg_s,
+            percentile_cont(0.95) within group (order by run_ms / 1000.0) filter (where attempts > 0)::float8 as p95_s,
+            avg(extract(epoch from finished_at - started_at)) filter (where started_at is not null)::float8 as avg_wall_s,
             count(*)::float8 / ($1::float8 * 60) as per_minute
        from jobs
-      where finished_at >= now() - make_interval(hours => $1::int)
+      where finished_at >= now() - make_interval(hours => $1::int) and ${where}
       group by kind order by kind`,
-    [hours],
+    params,
   );
   return rows.map((r) => {
     const succeeded = Number(r.succeeded);
@@ -42,6 +52,7 @@ export async function jobStats(db: Database, hours: number): Promise<KindStats[]
       successRate: done === 0 ? null : succeeded / done,
       avgSeconds: num(r.avg_s),
       p95Seconds: num(r.p95_s),
+      avgWallSeconds: num(r.avg_wall_s),
       perMinute: Number(r.per_minute),
     };
   });

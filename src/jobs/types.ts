@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import type { JobStatus } from '../db/schema';
 import type { Translator } from '../i18n';
 import type { ReplyTarget } from '../outbound';
+import type { JobErrorInfo } from './job-error';
 import type { RetryPolicy } from './retry';
 
 /** A job row as the queue reads it. */
@@ -13,7 +14,10 @@ export interface Job {
   priority: number;
   payload: unknown;
   result: unknown;
+  /** The raw error text (log, API, admins); chat shows `errorInfo` instead. */
   error: string | null;
+  /** What chat may say about the error (src/jobs/job-error.ts). */
+  errorInfo: JobErrorInfo | null;
   attempts: number;
   maxAttempts: number;
   runAt: Date;
@@ -32,6 +36,8 @@ export interface Job {
   startedAt: Date | null;
   attemptStartedAt: Date | null;
   finishedAt: Date | null;
+  /** Run time summed over the attempts that ended (not the wall time from first start to finish). */
+  runMs: number;
   notifiedAt: Date | null;
 }
 
@@ -51,15 +57,21 @@ export interface JobHelpers {
  * A job kind: its handler and how the loop treats it.
  *
  * @example
- * export const cleanupJob = defineJob<{ days: number }, { deleted: number }>({
+ * export const cleanupJob = defineJob<CleanupPayload, CleanupResult>({
  *   kind: 'jobs_cleanup',
- *   async run(payload, { db, progress }) { ...; return { deleted }; },
- *   describe: (r, t) => t('job.cleanup.done', { deleted: r.deleted }),
+ *   concurrency: 1,
+ *   async run({ olderThanDays }, { db, progress, signal }) { ...; return { jobs, events, inbound }; },
+ *   describe: (r, t) => t('job.cleanup.done', { jobs: r.jobs, events: r.events, inbound: r.inbound }),
  * });
  */
 export interface JobDefinition<P = unknown, R = unknown> {
   /** snake_case; stored in the database. */
   kind: string;
+  /**
+   * The handler. A failure chat should name in words throws an error carrying a catalog `key` and
+   * `vars` (as `UserError` does), or a `PermanentJobError` whose message is catalog text; any other
+   * error is shown in chat only as a log reference.
+   */
   run(payload: P, helpers: JobHelpers): Promise<R>;
   /** Jobs of this kind running at once in one runner (default: the runner's). */
   concurrency?: number;

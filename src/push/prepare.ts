@@ -3,7 +3,7 @@ import { UserError } from '../errors';
 import type { Locale } from '../i18n';
 import type { Preset } from './preset-schema';
 import type { PresetRegistry } from './presets';
-import { buildSpec, type PushSpec, presetName } from './render';
+import { buildSpec, type PushSpec, presetName } from './spec';
 
 /** What a push request says, from chat, a template or the webhook. */
 export interface PushRequest {
@@ -16,14 +16,24 @@ export interface PushRequest {
   queue?: string;
 }
 
-/** Whether a queue may receive pushes: PUSH_ALLOWED_QUEUES (exact names or `prefix*`), by default the presets' queues. */
+/** Whether a queue matches an allow-list of exact names and `prefix*` patterns. */
 export function isQueueAllowed(queue: string, allowed: readonly string[]): boolean {
   return allowed.some((a) => (a.endsWith('*') ? queue.startsWith(a.slice(0, -1)) : a === queue));
 }
 
-/** The allow-list in force. */
-export function allowedQueues(config: Pick<Config, 'PUSH_ALLOWED_QUEUES'>, presets: PresetRegistry): string[] {
-  return config.PUSH_ALLOWED_QUEUES ?? presets.queues();
+/**
+ * The allow-list in force: PUSH_ALLOWED_QUEUES (by default the presets' own queues) plus
+ * PUSH_EXTRA_QUEUES, so adding one queue does not mean listing all the others.
+ */
+export function allowedQueues(config: Pick<Config, 'PUSH_ALLOWED_QUEUES' | 'PUSH_EXTRA_QUEUES'>, presets: PresetRegistry): string[] {
+  return [...new Set([...(config.PUSH_ALLOWED_QUEUES ?? presets.queues()), ...config.PUSH_EXTRA_QUEUES])];
+}
+
+/** A count as typed (`5`) or sent (5); NaN for anything else (`1.5`, `abc`), which preparePush refuses. */
+export function parseCount(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'number') return raw;
+  return /^\s*\d+\s*$/.test(String(raw)) ? Number(raw) : Number.NaN;
 }
 
 /** Find the preset a word names, or throw a reply that lists the types (and the closest ones). */
@@ -47,7 +57,12 @@ export function findPreset(presets: PresetRegistry, word: string, locale: Locale
  */
 export function preparePush(
   req: PushRequest,
-  env: { presets: PresetRegistry; config: Pick<Config, 'PUSH_MAX_COUNT' | 'PUSH_ALLOWED_QUEUES'>; locale: Locale; nowMs: number },
+  env: {
+    presets: PresetRegistry;
+    config: Pick<Config, 'PUSH_MAX_COUNT' | 'PUSH_ALLOWED_QUEUES' | 'PUSH_EXTRA_QUEUES'>;
+    locale: Locale;
+    nowMs: number;
+  },
 ): { preset: Preset; spec: PushSpec } {
   const preset = findPreset(env.presets, req.type, env.locale);
   const count = req.count ?? 1;
@@ -58,7 +73,7 @@ export function preparePush(
   const queue = req.queue ?? preset.queue;
   const allowed = allowedQueues(env.config, env.presets);
   if (!isQueueAllowed(queue, allowed)) {
-    throw new UserError('forbidden', 'push.queueNotAllowed', { queue, allowed: allowed.join(', ') }, 'queue');
+    throw new UserError('forbidden', 'push.queueNotAllowed', { queue, allowed: allowed.join(env.locale === 'en' ? ', ' : '、') }, 'queue');
   }
   const spec = buildSpec(preset, { overrides: req.overrides, items: req.items, count, queue }, env.locale, env.nowMs);
   return { preset, spec };

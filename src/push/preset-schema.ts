@@ -54,6 +54,11 @@ export const presetSchema = z
       quantity: jsonPath,
       /** Other item fields that repeat an item value (e.g. platformSkuCode = sku). */
       copySku: z.array(jsonPath).default([]),
+      /**
+       * A body total made of the items' amounts (`refundAmount` = sum of the items' refundAmount):
+       * kept in agreement, whichever of the two the user sets.
+       */
+      total: z.object({ body: jsonPath, item: jsonPath }).optional(),
     }),
     generators: z.record(z.string().regex(/^[a-zA-Z]\w*$/), generatorSchema),
     body: z.record(z.string(), z.unknown()),
@@ -63,7 +68,7 @@ export const presetSchema = z
     if (!Array.isArray(items) || items.length !== 1 || typeof items[0] !== 'object' || items[0] === null) {
       ctx.addIssue({ code: 'custom', path: ['items', 'path'], message: `body.${p.items.path} must be an array holding one item template` });
     } else {
-      for (const rel of [p.items.sku, p.items.quantity, ...p.items.copySku]) {
+      for (const rel of [p.items.sku, p.items.quantity, ...p.items.copySku, ...(p.items.total ? [p.items.total.item] : [])]) {
         if (getPath(items[0], rel) === undefined) {
           ctx.addIssue({ code: 'custom', path: ['items'], message: `the item template has no ${rel}` });
         }
@@ -73,6 +78,9 @@ export const presetSchema = z
       if (getPath(p.body, path) === undefined) {
         ctx.addIssue({ code: 'custom', path: ['fields', short], message: `${path} is not in the body` });
       }
+    }
+    if (p.items.total && typeof getPath(p.body, p.items.total.body) !== 'number') {
+      ctx.addIssue({ code: 'custom', path: ['items', 'total'], message: `${p.items.total.body} must be a number in the body` });
     }
     for (const path of [...p.required, ...p.rules.map((r) => r.path), p.orderNoPath]) {
       if (getPath(p.body, path) === undefined) ctx.addIssue({ code: 'custom', path: ['required'], message: `${path} is not in the body` });
@@ -98,7 +106,8 @@ export const BUILTIN_PLACEHOLDERS = ['index', 'itemIndex', 'count'];
 export function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    // Own properties only: `toString` or `__proto__` are not paths of a JSON body.
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;

@@ -59,6 +59,8 @@ export interface PublisherOptions {
   log: Logger;
   /** How long one call waits for the broker to come back before giving up. */
   connectTimeoutMs?: number;
+  /** The clock (Deps.now): message timestamps and the reconnect budget. */
+  now?: () => number;
 }
 
 /** The arguments every preset queue is declared with (as the old tool did): dead-lettering to `<queue>_dlq`. */
@@ -85,6 +87,7 @@ export function describeBroker(url: string): string {
 export function createPublisher(o: PublisherOptions): Publisher {
   const log = o.log.child({ component: 'amqp' });
   const waitMs = o.connectTimeoutMs ?? 60_000;
+  const now = o.now ?? Date.now;
   let conn: ChannelModel | undefined;
   let connecting: Promise<ChannelModel> | undefined;
   let closed = false;
@@ -104,7 +107,7 @@ export function createPublisher(o: PublisherOptions): Publisher {
   async function connection(signal?: AbortSignal): Promise<ChannelModel> {
     if (conn) return conn;
     connecting ??= (async () => {
-      const started = Date.now();
+      const started = now();
       for (let attempt = 1; ; attempt++) {
         const delay = backoffDelay({ backoff: 'exponential', baseMs: 200, maxMs: 5000, jitter: 0 }, attempt, 0);
         if (closed) throw new BrokerUnavailableError('publisher closed');
@@ -114,7 +117,7 @@ export function createPublisher(o: PublisherOptions): Publisher {
           if (attempt > 1) log.info({ attempt }, 'broker connection restored');
           return c;
         } catch (err) {
-          if (Date.now() - started + delay > waitMs) {
+          if (now() - started + delay > waitMs) {
             throw new BrokerUnavailableError(`cannot reach RabbitMQ at ${describeBroker(o.url)}: ${errorMessage(err)}`);
           }
           log.warn({ attempt, delayMs: delay, err: errorMessage(err) }, 'broker unreachable; retrying');
@@ -210,7 +213,7 @@ export function createPublisher(o: PublisherOptions): Publisher {
 
       async function writeAll(messages: OutgoingMessage[], confirms: Promise<void>[]): Promise<void> {
         if (lost) throw lost;
-        const timestamp = Math.floor(Date.now() / 1000);
+        const timestamp = Math.floor(now() / 1000);
         for (const m of messages) {
           let writable = true;
           const confirmed = new Promise<void>((resolve, reject) => {

@@ -2,9 +2,9 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import { errorMessage, PermanentJobError } from '../errors';
 import type { Translator } from '../i18n';
-import { formatDuration } from '../jobs/render';
 import { defineJob, type JobDefinition } from '../jobs/types';
-import { reserveNumbers } from './order-numbers';
+import { numbersPerMessage, shanghaiDate } from './generators';
+import { installTag, reserveNumbers } from './order-numbers';
 import { allowedQueues, isQueueAllowed } from './prepare';
 import type { Preset } from './preset-schema';
 import type { PresetRegistry } from './presets';
@@ -18,7 +18,8 @@ import {
   QueueMissingError,
   UnroutableError,
 } from './publisher';
-import { compileRenderer, numbersPerMessage, type PushSpec, presetName, renderMessage, shanghaiDate } from './render';
+import { compileRenderer, renderMessage } from './render';
+import { type PushSpec, presetName } from './spec';
 
 /** Job kind of order pushes. */
 export const PUSH_KIND = 'order_push';
@@ -39,45 +40,64 @@ export interface PushResult {
   count: number;
   firstOrderNo: string;
   lastOrderNo: string;
+  /** Run time of the attempt that finished the push. */
   durationMs: number;
-  /** Messages sent again after a lost connection: an upper bound on duplicates (never losses). */
+  /** Messages sent more than once, an upper bound on duplicates (never losses): the sum of the two below. */
   republished: number;
+  /** Of those, re-sent after a lost connection (absent in results from before the split: all were). */
+  resentOnReconnect?: number;
+  /** Of those, re-sent by a retried attempt: handed to the broker before, never confirmed. */
+  resentOnRetry?: number;
 }
 
 interface RunState {
   seqStart: number;
   orderDate: string;
+  installTag: string | undefined;
   confirmed: number;
+  /** Messages handed to the broker by any attempt; null for pushes started before it was recorded. */
+  sent: number | null;
   republished: number;
+  resentOnRetry: number;
   firstOrderNo: string | null;
   lastOrderNo: string | null;
 }
+
+type RunRow = {
+  seq_start: number;
+  order_date: string;
+  install_tag: string | null;
+  confirmed: number;
+  sent: number | null;
+  republished: number;
+  resent_on_retry: number;
+  first_order_no: string | null;
+  last_order_no: string | null;
+};
 
 /** Load the push's state, or create it: reserve its order numbers once, for every attempt. */
 async function loadOrStart(db: Database, jobId: number, preset: Preset, spec: PushSpec, createdAtMs: number): Promise<RunState> {
   const read = async () =>
     (
-      await db.query<{
-        seq_start: number;
-        order_date: string;
-        confirmed: number;
-        republished: number;
-        first_order_no: string | null;
-        last_order_no: string | null;
-      }>(`select seq_start, order_date, confirmed, republished, first_order_no, last_order_no from push_runs where job_id = $1`, [jobId])
+      await db.query<RunRow>(
+        `select seq_start, order_date, install_tag, confirmed, sent, republished, resent_on_retry, first_order_no, last_order_no
+           from push_runs where job_id = $1`,
+        [jobId],
+      )
     )[0];
   let row = await read();
   if (!row) {
     const seqStart = await reserveNumbers(db, spec.count * numbersPerMessage(preset));
+    const tag = await installTag(db);
     const orderDate = shanghaiDate(createdAtMs);
-    const ctx = { seqStart, date: orderDate, nowMs: createdAtMs, jobKey: String(jobId) };
+    const ctx = { seqStart, date: orderDate, nowMs: createdAtMs, jobKey: String(jobId), installTag: tag };
     const first = renderMessage(preset, spec, { ...ctx, index: 0 }).orderNo;
     const last = renderMessage(preset, spec, { ...ctx, index: spec.count - 1 }).orderNo;
     // Two attempts racing here is not expected (one lease), but if it happens the first row wins.
     await db.query(
-      `insert into push_runs (job_id, seq_start, order_date, first_order_no, last_order_no) values ($1, $2, $3, $4, $5)
-       on conflict (job_id) do nothing`,
-      [jobId, seqStart, orderDate, first, last],
+      `insert into push_runs (job_id, seq_start, order_date, install_tag, sent, first_order_no, last_order_no)
+       values ($1, $2, $3, $4, 0, $5, $6) on conflict (job_id) do nothing`,
+      [jobId, seqStart, orderDate, tag, first, last],
     );
     row = await read();
   }
@@ -85,8 +105,11 @@ async function loadOrStart(db: Database, jobId: number, preset: Preset, spec: Pu
   return {
     seqStart: Number(row.seq_start),
     orderDate: row.order_date,
+    installTag: row.install_tag ?? undefined,
     confirmed: Number(row.confirmed),
+    sent: row.sent === null ? null : Number(row.sent),
     republished: Number(row.republished),
+    resentOnRetry: Number(row.resent_on_retry),
     firstOrderNo: row.first_order_no,
     lastOrderNo: row.last_order_no,
   };
@@ -95,8 +118,10 @@ async function loadOrStart(db: Database, jobId: number, preset: Preset, spec: Pu
 export interface PushJobEnv {
   presets: PresetRegistry;
   publisher?: Publisher;
-  config: Pick<Config, 'AMQP_URL' | 'AMQP_QUEUE_MODE' | 'AMQP_CONFIRM_WINDOW' | 'PUSH_ALLOWED_QUEUES'>;
+  config: Pick<Config, 'AMQP_URL' | 'AMQP_QUEUE_MODE' | 'AMQP_CONFIRM_WINDOW' | 'PUSH_ALLOWED_QUEUES' | 'PUSH_EXTRA_QUEUES'>;
   t: Translator;
+  /** The clock (Deps.now): render times and run time. */
+  now?: () => number;
 }
 
 /**
@@ -106,6 +131,7 @@ export interface PushJobEnv {
  */
 export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushResult> {
   const { t } = env;
+  const now = env.now ?? Date.now;
   return defineJob<PushPayload, PushResult>({
     kind: PUSH_KIND,
     maxAttempts: 3,
@@ -119,15 +145,20 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
       if (!preset) throw new PermanentJobError(t('push.presetGone', { type: spec.type }));
       if (!isQueueAllowed(spec.queue, allowedQueues(env.config, env.presets))) {
         throw new PermanentJobError(
-          t('push.queueNotAllowed', { queue: spec.queue, allowed: allowedQueues(env.config, env.presets).join(', ') }),
+          t('push.queueNotAllowed', { queue: spec.queue, allowed: allowedQueues(env.config, env.presets).join(t('list.sep')) }),
         );
       }
       const state = await loadOrStart(db, job.id, preset, spec, job.createdAt.getTime());
+      const startedMs = now();
       const window = env.config.AMQP_CONFIRM_WINDOW;
-      if (job.attempts > 1 && state.confirmed < spec.count) {
-        // A previous attempt may have published past its last confirmed window.
-        state.republished += Math.min(window, spec.count - state.confirmed);
-      }
+      // What an earlier attempt handed to the broker beyond its last confirmed window goes again
+      // (it may or may not have reached the queue). Nothing, if it never published. Pushes from
+      // before `sent` was recorded assume one window.
+      const handedBefore = state.sent ?? Math.min(spec.count, state.confirmed + window);
+      const resentNow = job.attempts > 1 ? Math.max(0, handedBefore - state.confirmed) : 0;
+      state.republished += resentNow;
+      state.resentOnRetry += resentNow;
+      let sent = Math.max(state.sent ?? 0, state.confirmed);
 
       try {
         await publisher.prepareQueue(spec.queue, env.config.AMQP_QUEUE_MODE, signal);
@@ -141,10 +172,17 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
       const who = payload.requestedByName ? `${payload.requestedByName} (${payload.requestedBy})` : payload.requestedBy;
       const renderJson = compileRenderer(preset, spec);
       const render = (from: number, to: number): OutgoingMessage[] => {
-        const nowMs = Date.now();
+        const nowMs = now();
         const out: OutgoingMessage[] = [];
         for (let i = from; i < to; i++) {
-          const json = renderJson({ index: i, seqStart: state.seqStart, date: state.orderDate, nowMs, jobKey: String(job.id) });
+          const json = renderJson({
+            index: i,
+            seqStart: state.seqStart,
+            date: state.orderDate,
+            nowMs,
+            jobKey: String(job.id),
+            installTag: state.installTag,
+          });
           out.push({
             content: Buffer.from(json, 'utf8'),
             messageId: `${job.id}-${i + 1}`,
@@ -163,7 +201,22 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
       let nacks = 0;
       // Two windows in flight: while the broker confirms one, the next is rendered and written.
       let inFlight: { end: number; done: Promise<void> }[] = [];
+      // Recorded before messages are handed over: at most two windows past the confirmed count.
+      const recordSent = async (confirmed: number) => {
+        const bound = Math.min(spec.count, confirmed + 2 * window);
+        if (bound <= sent) return;
+        sent = bound;
+        await db.query(`update push_runs set sent = $2 where job_id = $1`, [job.id, sent]);
+      };
       try {
+        if (resentNow > 0) {
+          await db.query(`update push_runs set republished = $2, resent_on_retry = $3, updated_at = now() where job_id = $1`, [
+            job.id,
+            state.republished,
+            state.resentOnRetry,
+          ]);
+        }
+        await recordSent(i);
         while (i < spec.count) {
           signal.throwIfAborted();
           while (inFlight.length < 2 && next < spec.count) {
@@ -195,11 +248,14 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
           }
           inFlight.shift();
           i = w.end;
-          await db.query(`update push_runs set confirmed = $2, republished = $3, updated_at = now() where job_id = $1`, [
+          const bound = Math.max(sent, Math.min(spec.count, i + 2 * window));
+          await db.query(`update push_runs set confirmed = $2, republished = $3, sent = $4, updated_at = now() where job_id = $1`, [
             job.id,
             i,
             state.republished,
+            bound,
           ]);
+          sent = bound;
           progress((i / spec.count) * 100, t('push.progress', { confirmed: i, count: spec.count }));
         }
       } finally {
@@ -211,8 +267,10 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
         count: spec.count,
         firstOrderNo: state.firstOrderNo ?? '',
         lastOrderNo: state.lastOrderNo ?? '',
-        durationMs: Date.now() - (job.startedAt?.getTime() ?? Date.now()),
+        durationMs: now() - startedMs,
         republished: state.republished,
+        resentOnReconnect: state.republished - state.resentOnRetry,
+        resentOnRetry: state.resentOnRetry,
       };
     },
     describe(r, tr) {
@@ -224,10 +282,13 @@ export function createPushJob(env: PushJobEnv): JobDefinition<PushPayload, PushR
           queue: r.queue,
           first: r.firstOrderNo,
           last: r.lastOrderNo,
-          took: formatDuration(r.durationMs, tr),
         }),
       ];
-      if (r.republished > 0) lines.push(tr('push.republished', { n: r.republished }));
+      // The time taken is the job's own closing line (job.final.took); not repeated here.
+      const onRetry = r.resentOnRetry ?? 0;
+      const onReconnect = r.resentOnReconnect ?? r.republished - onRetry;
+      if (onReconnect > 0) lines.push(tr('push.republished', { n: onReconnect }));
+      if (onRetry > 0) lines.push(tr('push.resentOnRetry', { n: onRetry }));
       return lines.join('\n\n');
     },
   });

@@ -3,11 +3,13 @@ import { submitJob } from '../jobs/submit';
 import type { Job } from '../jobs/types';
 import type { Caller } from '../lib/roles';
 import type { ReplyTarget } from '../outbound';
-import { peekNextNumber } from './order-numbers';
+import { shanghaiDate } from './generators';
+import { installTag, peekNextNumber } from './order-numbers';
 import { type PushRequest, preparePush } from './prepare';
 import type { Preset } from './preset-schema';
 import { PUSH_KIND, type PushPayload } from './push-job';
-import { type PushSpec, renderMessage, shanghaiDate } from './render';
+import { renderMessage } from './render';
+import type { PushSpec } from './spec';
 
 /** Validate a push request with the process's presets and limits (see preparePush). */
 export function validatePush(deps: Pick<Deps, 'presets' | 'config' | 't' | 'now'>, req: PushRequest) {
@@ -18,7 +20,9 @@ export function validatePush(deps: Pick<Deps, 'presets' | 'config' | 't' | 'now'
 export async function dryRunPush(deps: Pick<Deps, 'db' | 'now'>, preset: Preset, spec: PushSpec) {
   const seqStart = await peekNextNumber(deps.db);
   const nowMs = deps.now();
-  const { body, orderNo } = renderMessage(preset, spec, { index: 0, seqStart, date: shanghaiDate(nowMs), nowMs, jobKey: 'dry-run' });
+  const tag = await installTag(deps.db);
+  const ctx = { index: 0, seqStart, date: shanghaiDate(nowMs), nowMs, jobKey: 'dry-run', installTag: tag };
+  const { body, orderNo } = renderMessage(preset, spec, ctx);
   return { queue: spec.queue, count: spec.count, orderNo, message: body };
 }
 

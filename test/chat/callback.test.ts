@@ -2,10 +2,10 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSign } from '../../src/chat/sign';
 import { inboundMessages } from '../../src/db/schema';
-import type { RunningServer } from '../../src/server';
+import { type RunningServer, startServer } from '../../src/server';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';
-import { TEST_SECRET, testServer } from '../helpers/deps';
+import { TEST_SECRET, testConfig, testLog, testServer } from '../helpers/deps';
 import { type FakeDingTalk, startFakeDingTalk, waitUntil } from '../helpers/fake-dingtalk';
 
 let tdb: TestDb;
@@ -144,6 +144,32 @@ describe('replies after the sessionWebhook', () => {
       expect(sent.body.msgKey).toBe('sampleText');
     } finally {
       c.setErrcode(0);
+    }
+  });
+});
+
+describe('a command slower than DingTalk waits', () => {
+  it('is answered within 1.5 s and replies on the sessionWebhook when it finishes', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const srv = await startServer(testConfig(), testLog, { db: tdb.db, faults: { afterInboundRecorded: () => gate } });
+    const c = await createLocalChat({ url: srv.url, secret: TEST_SECRET, staffId: 'carol' });
+    try {
+      const started = performance.now();
+      const r = await c.send('/ping');
+      const tookMs = performance.now() - started;
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ pending: true });
+      expect(tookMs).toBeLessThan(5000); // 1.5 s plus a loaded machine's slack; without the deadline it never answers
+      expect(c.replies).toHaveLength(0);
+      release();
+      await c.waitFor((x) => x.text.startsWith('pong'));
+    } finally {
+      release();
+      await c.close();
+      await srv.stop();
     }
   });
 });

@@ -13,7 +13,10 @@ let chat: LocalChat; // only its sessionWebhook receiver is used here
 
 const health = async () => {
   const res = await fetch(`${server.url}/health`);
-  return { status: res.status, body: (await res.json()) as { dingtalkStream: { connected: boolean; reconnects: number } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { status: string; reasons?: string[]; dingtalkStream: { connected: boolean; reconnects: number } },
+  };
 };
 const ackFor = (id: string) => fake.upstream.find((f) => f.headers?.messageId === id);
 
@@ -26,6 +29,7 @@ beforeAll(async () => {
     DINGTALK_CLIENT_SECRET: 'cs',
     DINGTALK_STREAM: 'on',
     DINGTALK_API_BASE: fake.apiBase,
+    STREAM_PING_INTERVAL_MS: '1000',
   });
 });
 afterAll(async () => {
@@ -38,7 +42,7 @@ afterAll(async () => {
 describe('Stream mode', () => {
   it('connects through the gateway with the robot subscription and reports it in /health', async () => {
     await waitUntil(() => fake.connections === 1, 10_000, 'websocket connection');
-    await waitUntil(async () => (await health()).status === 200, 10_000, 'healthy');
+    await waitUntil(async () => (await health()).body.status === 'ok', 10_000, 'healthy');
     expect(fake.openRequests[0]).toMatchObject({
       clientId: 'ck',
       clientSecret: 'cs',
@@ -60,8 +64,19 @@ describe('Stream mode', () => {
       message: 'OK',
       data: JSON.stringify({ response: null }),
     });
+    // Recorded before the ack: the row exists by the time DingTalk sees the ack.
+    const rows = await tdb.db.query<{ n: number }>(`select count(*)::int as n from inbound_messages where msg_id = 'msg-m-1'`);
+    expect(rows[0]?.n).toBe(1);
     const reply = await chat.waitFor((r) => r.text.startsWith('pong'), 10_000, from);
     expect(reply.body.msgtype).toBe('text');
+  });
+
+  it('pings the gateway every STREAM_PING_INTERVAL_MS', async () => {
+    const before = fake.pings;
+    const started = performance.now();
+    await waitUntil(() => fake.pings >= before + 2, 10_000, 'two pings');
+    // Two pings at a 1 s interval; the default (30 s) would send none in this time.
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('acks a redelivered callback again but runs it once', async () => {
@@ -93,25 +108,31 @@ describe('Stream mode', () => {
     await waitUntil(() => fake.connections === 1 && fake.openRequests.length > opens, 10_000, 'reconnect');
     const tookMs = Date.now() - dropped;
     expect(tookMs).toBeLessThan(5000);
-    await waitUntil(async () => (await health()).status === 200, 5000, 'healthy again');
+    await waitUntil(async () => (await health()).body.status === 'ok', 5000, 'healthy again');
     expect((await health()).body.dingtalkStream.reconnects).toBeGreaterThanOrEqual(1);
     const from = chat.replies.length;
     fake.push(robotFrame('m-3', ' /ping', { sessionWebhook: chat.webhookUrl }));
     await chat.waitFor((r) => r.text.startsWith('pong'), 10_000, from);
   });
 
-  it('backs off instead of storming a failing gateway, and reports 503 meanwhile', async () => {
+  it('backs off instead of storming a failing gateway, and reports degraded meanwhile', async () => {
     fake.setGatewayStatus(503);
     const opens = fake.openRequests.length;
     fake.dropAll();
-    await waitUntil(async () => (await health()).status === 503, 5000, 'unhealthy');
-    await new Promise((r) => setTimeout(r, 4000));
-    const attempts = fake.openRequests.length - opens;
-    // 1 s, 2 s, 4 s… with jitter: a handful of attempts, not the SDK's 2^n storm.
-    expect(attempts).toBeGreaterThanOrEqual(1);
-    expect(attempts).toBeLessThanOrEqual(4);
+    // Still 200 (the database is fine, so the instance is ready), but degraded with the reason.
+    await waitUntil(async () => (await health()).body.status === 'degraded', 5000, 'degraded');
+    expect(await health()).toMatchObject({ status: 200, body: { reasons: ['钉钉 Stream 未连接'], dingtalkStream: { connected: false } } });
+    // 1 s, 2 s, 4 s… (each jittered down by at most half): the gaps between attempts grow, instead
+    // of the SDK's 2^n storm. Wait for each attempt and time the gaps.
+    const attemptAt = async (n: number) => {
+      await waitUntil(() => fake.openRequests.length - opens >= n, 20_000, `reconnect attempt ${n}`);
+      return performance.now();
+    };
+    const first = await attemptAt(1);
+    const second = await attemptAt(2);
+    expect(second - first).toBeGreaterThanOrEqual(900);
     fake.setGatewayStatus(200);
     await waitUntil(() => fake.connections === 1, 20_000, 'reconnect after the gateway recovers');
-    await waitUntil(async () => (await health()).status === 200, 5000, 'healthy again');
-  });
+    await waitUntil(async () => (await health()).body.status === 'ok', 5000, 'healthy again');
+  }, 60_000);
 });

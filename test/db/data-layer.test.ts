@@ -27,7 +27,7 @@ describe.each(DB_KINDS)('data layer on %s', (kind) => {
     expect(id).toBeGreaterThan(0);
     expect(await recordInbound({ db: t.db }, row)).toBeNull();
     expect(await recordInbound({ db: t.db }, { ...row, robotCode: 'r2' })).toBeGreaterThan(0);
-    await finishInbound({ db: t.db }, id as number, { outcome: 'ok', command: 'ping', args: {}, messages: [], jobId: 42 });
+    await finishInbound({ db: t.db }, id as number, { outcome: 'ok', command: 'ping', args: {}, jobId: 42 });
     const [saved] = await t.db.query<{ command: string; outcome: string; job_id: number; finished_at: Date }>(
       'select command, outcome, job_id, finished_at from inbound_messages where id = $1',
       [id],

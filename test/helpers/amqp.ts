@@ -31,6 +31,11 @@ export interface Collector {
   messages: ConsumeMessage[];
   bodies(): Record<string, any>[];
   waitFor(n: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Stop once the queue is empty, i.e. the broker has handed every message to this consumer: the
+   * cancel is answered after the deliveries before it, so all of them are in `messages` then.
+   */
+  drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +58,14 @@ export async function collect(ch: Channel, queue: string): Promise<Collector> {
         if (Date.now() - started > timeoutMs) throw new Error(`only ${messages.length} of ${n} messages arrived in ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
+    },
+    async drain(timeoutMs = 20_000) {
+      const started = Date.now();
+      while ((await ch.checkQueue(queue)).messageCount > 0) {
+        if (Date.now() - started > timeoutMs) throw new Error(`queue ${queue} still holds messages after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await ch.cancel(consumerTag).catch(() => {});
     },
     async stop() {
       await ch.cancel(consumerTag).catch(() => {});

@@ -21,6 +21,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DINGTALK_STREAM: 'off',
     PORT: '0',
     HOST: '127.0.0.1',
+    // Replies go to local sessionWebhook receivers (tools/local-chat.ts) on 127.0.0.1.
+    DINGTALK_REPLY_HOSTS: '127.0.0.1',
     ...env,
   });
 }

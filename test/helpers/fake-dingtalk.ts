@@ -59,8 +59,10 @@ export async function startFakeDingTalk() {
     });
   });
   const wss = new WebSocketServer({ server });
+  let pings = 0;
   wss.on('connection', (ws) => {
     sockets.add(ws);
+    ws.on('ping', () => (pings += 1));
     ws.on('message', (m) => upstream.push(JSON.parse(m.toString())));
     ws.on('close', () => sockets.delete(ws));
   });
@@ -73,6 +75,10 @@ export async function startFakeDingTalk() {
     sends,
     get connections() {
       return sockets.size;
+    },
+    /** WebSocket pings received from clients (their liveness checks). */
+    get pings() {
+      return pings;
     },
     setGatewayStatus(status: number) {
       gatewayStatus = status;

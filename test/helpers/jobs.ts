@@ -4,10 +4,11 @@ import type { Database } from '../../src/db/client';
 import type { JobStatus } from '../../src/db/schema';
 import { PermanentJobError } from '../../src/errors';
 import { createTranslator } from '../../src/i18n';
-import { getJob } from '../../src/jobs/queue';
+import { exchangeJobs } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import { createRelay, type Relay } from '../../src/jobs/relay';
 import { createRunner, type Runner, type RunnerOptions } from '../../src/jobs/runner';
-import { type AnyJobDefinition, defineJob } from '../../src/jobs/types';
+import { type AnyJobDefinition, defineJob, type Job } from '../../src/jobs/types';
 import { testLog } from './deps';
 
 /** Wait (without sleeping blindly) until a job reaches one of `statuses`. */
@@ -100,10 +101,22 @@ export function testRunner(db: Database, definitions: AnyJobDefinition[], over: 
 export function testRelay(db: Database, definitions: AnyJobDefinition[], intervalMs = 0): Relay {
   return createRelay({
     db,
-    notifier: createReplier({ apiBase: 'http://127.0.0.1:9', fetch, now: Date.now, log: testLog }),
+    notifier: createReplier({ apiBase: 'http://127.0.0.1:9', fetch, now: Date.now, log: testLog, replyHosts: ['127.0.0.1'] }),
     t: createTranslator('zh-CN'),
     log: testLog,
     definitions,
     intervalMs,
   });
+}
+
+/** Claim up to `n` ready jobs of each kind, as a runner's exchange does (queue tests). */
+export async function claimJobs(db: Database, owner: string, wants: { kind: string; n: number }[], leaseMs: number): Promise<Job[]> {
+  const batches = await Promise.all(wants.filter((w) => w.n > 0).map((w) => exchangeJobs(db, owner, [], w, leaseMs)));
+  return batches.flatMap((b) => b.claimed);
+}
+
+/** Record handlers' results as a runner's exchange does. Returns the ids whose lease was still ours. */
+export async function completeJobs(db: Database, owner: string, done: { id: number; result: unknown }[]): Promise<number[]> {
+  if (done.length === 0) return [];
+  return (await exchangeJobs(db, owner, done, null, 0)).completed;
 }

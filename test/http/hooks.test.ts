@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
+import { claimWebhookCall } from '../../src/chat/inbound';
 import type { Deps } from '../../src/deps';
+import { createApiToken } from '../../src/http/tokens';
 import { runScript } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testDeps } from '../helpers/deps';
@@ -59,7 +62,10 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(revoked.code).toBe(0);
     const res = await call('/hooks/commands/ping', temp, {});
     expect(res.status).toBe(401);
-    expect(await res.text()).toContain('revoked');
+    expect(await res.json()).toEqual({
+      ok: false,
+      error: { code: 'unauthorized', field: 'Authorization', message: expect.stringContaining('已吊销') },
+    });
     const listed = await cli(['token', 'list']);
     expect(listed.stdout).toMatch(/temp\toperator\trevoked/);
     expect(listed.stdout).toMatch(/deploy-bot\tadmin\tlive/);
@@ -82,11 +88,131 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(notJson.status).toBe(400);
   });
 
-  it('runs a call with a repeated Idempotency-Key once', async () => {
+  it('replays the first answer to a repeated Idempotency-Key, and 409s only a different body', async () => {
     const first = await call('/hooks/commands/ping', adminToken, {}, { 'idempotency-key': 'k-1' });
     const second = await call('/hooks/commands/ping', adminToken, {}, { 'idempotency-key': 'k-1' });
     expect(first.status).toBe(200);
-    expect(second.status).toBe(409);
+    expect(second.status).toBe(200);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(await second.json()).toEqual(await first.json());
+    const rows = await tdb.db.query<{ n: number }>(`select count(*)::int as n from inbound_messages where msg_id = 'token:deploy-bot:k-1'`);
+    expect(rows[0]?.n).toBe(1);
+    // An error answer is replayed too (same status, same body)…
+    const bad1 = await call('/hooks/commands/help', adminToken, { command: 'nosuch' }, { 'idempotency-key': 'k-2' });
+    const bad2 = await call('/hooks/commands/help', adminToken, { command: 'nosuch' }, { 'idempotency-key': 'k-2' });
+    expect(bad2.status).toBe(bad1.status);
+    expect(await bad2.json()).toEqual(await bad1.json());
+    // …and the same key with another body is refused, naming the header.
+    const other = await call('/hooks/commands/whoami', adminToken, {}, { 'idempotency-key': 'k-1' });
+    expect(other.status).toBe(409);
+    expect(await other.json()).toMatchObject({ ok: false, error: { code: 'idempotency_mismatch', field: 'Idempotency-Key' } });
+  });
+
+  it('replays a push with the same jobId and enqueues one job', async () => {
+    const body = { overrides: { store: 12 }, items: [{ sku: 'A001', quantity: 2 }], count: 1 };
+    const a = await call('/hooks/push/refund', adminToken, body, { 'idempotency-key': 'push-1' });
+    const b = await call('/hooks/push/refund', adminToken, body, { 'idempotency-key': 'push-1' });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    const ja = (await a.json()) as { jobId: number };
+    expect(await b.json()).toEqual(ja);
+    const jobs = await tdb.db.query<{ n: number }>(
+      `select count(*)::int as n from jobs where requested_by = 'token:deploy-bot' and kind = 'order_push'`,
+    );
+    expect(jobs[0]?.n).toBe(1);
+  });
+
+  it('runs a key again when its first call never finished (the process died)', async () => {
+    const raw = JSON.stringify({});
+    const hash = createHash('sha256').update(`POST /hooks/commands/ping\n${raw}`).digest('hex');
+    // What a process that died mid-call leaves behind: the key recorded, no answer, a lease nobody renews.
+    const claim = await claimWebhookCall(
+      deps,
+      { key: 'token:deploy-bot', role: 'admin' },
+      'token:deploy-bot:k-dead',
+      'POST /hooks/commands/ping',
+      hash,
+    );
+    expect(claim.claimed).toBe(true);
+    await tdb.db.query(`update inbound_messages set claimed_at = now() - interval '1 hour' where msg_id = 'token:deploy-bot:k-dead'`);
+    const res = await call('/hooks/commands/ping', adminToken, {}, { 'idempotency-key': 'k-dead' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+    expect(await res.json()).toMatchObject({ ok: true, command: 'ping' });
+    const [row] = await tdb.db.query<{ outcome: string; attempts: number }>(
+      `select outcome, attempts from inbound_messages where msg_id = 'token:deploy-bot:k-dead'`,
+    );
+    expect(row).toMatchObject({ outcome: 'ok', attempts: 2 });
+  });
+
+  it('counts every route against one per-caller rate limit, /hooks/push included, with Retry-After', async () => {
+    const limited = createApp(testDeps(tdb.db, { RATE_LIMIT_PER_MINUTE: '2' }));
+    const token = await createApiToken(tdb.db, 'limited', 'operator', 'test');
+    const post = (path: string, body: unknown) =>
+      limited.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/hooks/commands/ping', {})).status).toBe(200);
+    expect((await post('/hooks/push/refund', { overrides: { store: 12 }, items: 'A001', dryRun: true })).status).toBe(200);
+    const third = await post('/hooks/push/refund', { overrides: { store: 12 }, items: 'A001', dryRun: true });
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await third.json()).toMatchObject({
+      ok: false,
+      error: { code: 'rate_limited', message: expect.stringContaining('每分钟最多 2 次') },
+    });
+    const api = await limited.request('/api/jobs', { headers: { authorization: `Bearer ${token}` } });
+    expect(api.status).toBe(429);
+  });
+
+  it('answers every error in one shape, in the configured locale, naming the key the caller sent', async () => {
+    const shape = { ok: false, error: { code: expect.any(String), message: expect.any(String) } };
+    // Auth errors in English with LOCALE=en, Chinese by default.
+    const en = createApp(testDeps(tdb.db, { LOCALE: 'en' }));
+    const noToken = await en.request('/hooks/commands/ping', { method: 'POST' });
+    expect(noToken.status).toBe(401);
+    expect(await noToken.json()).toEqual({
+      ok: false,
+      error: {
+        code: 'unauthorized',
+        field: 'Authorization',
+        message: expect.stringMatching(/^Missing token: send the header Authorization/),
+      },
+    });
+    const zh = await call('/hooks/commands/ping', undefined, {});
+    expect(await zh.json()).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringContaining('缺少令牌') } });
+    // No route, a body that is not JSON, an unknown body key, an item error: the same shape.
+    const nowhere = await app.request('/no/such/route');
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toMatchObject({ ...shape, error: { code: 'not_found' } });
+    const notJson = await app.request('/hooks/push/refund', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: '{',
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({
+      ...shape,
+      error: { code: 'bad_args', message: expect.stringContaining('不是合法的 JSON') },
+    });
+    const typo = await call('/hooks/push/refund', adminToken, { overides: { store: 12 }, items: 'A001' });
+    expect(typo.status).toBe(400);
+    expect(await typo.json()).toEqual({
+      ok: false,
+      error: { code: 'bad_args', field: 'overides', message: expect.stringMatching(/“overides”.*overrides, items, count, queue, dryRun/) },
+    });
+    const noItems = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [] });
+    expect(noItems.status).toBe(400);
+    expect(await noItems.json()).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items' } });
+    const itemKey = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [{ sku: 'A001', qty: 2 }] });
+    expect(itemKey.status).toBe(400);
+    expect(await itemKey.json()).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items.0.qty' } });
+    // A job the token may not see is a 404 in the same shape.
+    const missing = await app.request('/api/jobs/999999', { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ ok: false, error: { code: 'not_found', field: 'id' } });
   });
 
   it('refuses CLI token creation with a bad role or a duplicate name', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/http/tokens';
-import { enqueue, getJob } from '../../src/jobs/queue';
+import { enqueue } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import type { RunningServer } from '../../src/server';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, type TestDb } from '../helpers/db';
@@ -99,6 +100,13 @@ describe('jobs through chat', () => {
     await alice.send(`/cancel ${job.id}`);
     expect((await alice.waitFor(() => true, 10_000, from)).text).toBe(`任务 #${job.id} 已取消。`);
     expect(await getJob(t.db, job.id)).toMatchObject({ status: 'cancelled' });
+    // /job in Chinese: no English fragments (it used to say "错误: cancelled", "cancelled: cancelled").
+    from = alice.replies.length;
+    await alice.send(`/job ${job.id}`);
+    const detail = (await alice.waitFor(() => true, 10_000, from)).text;
+    expect(detail).toContain('状态: 已取消');
+    expect(detail).toContain('alice 请求取消');
+    expect(detail).not.toMatch(/cancelled|cancel_requested/);
     from = alice.replies.length;
     await alice.send(`/retry ${job.id}`);
     expect((await alice.waitFor(() => true, 10_000, from)).text).toContain('已重新排队');
@@ -114,7 +122,7 @@ describe('jobs through chat', () => {
     await alice.send('/stats hours=1');
     const stats = await alice.waitFor(() => true, 10_000, from);
     expect(stats.text).toMatch(/清理过期数据：成功 \d+，失败 0/);
-    expect(stats.text).toMatch(/p95 [\d.]+ 秒/);
+    expect(stats.text).toMatch(/平均运行 [\d.]+ (毫秒|秒)，p95 [\d.]+ (毫秒|秒)（平均总耗时 /);
   });
 
   it('exposes jobs over HTTP with API tokens and in /metrics', async () => {

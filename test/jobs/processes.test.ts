@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { enqueue, enqueueMany, getJob } from '../../src/jobs/queue';
+import { enqueue, enqueueMany } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import { NODE_ARGS, ROOT } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { waitUntil } from '../helpers/fake-dingtalk';
@@ -29,6 +30,20 @@ function startRunner(env: Record<string, string>): Promise<ChildProcess> {
     child.on('exit', (code) => reject(new Error(`runner exited ${code}: ${out}`)));
   });
 }
+/** Resolves when the child prints `line` (its own stdout), or rejects if it exits first. */
+const printed = (c: ChildProcess, line: string) =>
+  new Promise<void>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      if (out.includes(`${line}\n`)) {
+        c.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    c.stdout?.on('data', onData);
+    c.once('exit', (code) => reject(new Error(`exited ${code} before printing ${line}`)));
+  });
 const exited = (c: ChildProcess) =>
   c.exitCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
 const executions = (jobId: number) =>
@@ -118,9 +133,10 @@ describe('runner processes sharing one database', () => {
     const { job } = await enqueue(t.db, { kind: 'test_slow', payload: { ms: 30_000 } });
     await waitUntil(async () => (await executions(job.id)).length > 0, 10_000, 'job started');
     const started = Date.now();
+    const stopping = printed(r, 'stopping');
     r.kill('SIGTERM');
-    await new Promise((res) => setTimeout(res, 300));
-    expect(r.exitCode).toBeNull(); // still inside its grace period
+    await stopping; // the first signal was handled: the runner is waiting out its grace period
+    expect(r.exitCode).toBeNull();
     r.kill('SIGTERM');
     expect(await exited(r)).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);

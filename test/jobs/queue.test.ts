@@ -1,20 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CHANNEL_NEW,
-  cancelJob,
-  claimJobs,
-  completeJobs,
-  enqueue,
-  enqueueMany,
-  failJob,
-  getJob,
-  heartbeat,
-  jobEventsOf,
-  reapExpired,
-  releaseJobs,
-  retryJob,
-} from '../../src/jobs/queue';
+import { cancelJob, retryJob } from '../../src/jobs/admin';
+import { CHANNEL_NEW, enqueue, enqueueMany, failJob, heartbeat, reapExpired, releaseJobs } from '../../src/jobs/queue';
+import { getJob, jobEventsOf } from '../../src/jobs/reads';
 import { createTestDb, DB_KINDS, type TestDb } from '../helpers/db';
+import { waitUntil } from '../helpers/fake-dingtalk';
+import { claimJobs, completeJobs } from '../helpers/jobs';
 
 describe.each(DB_KINDS)('job queue on %s', (kind) => {
   let t: TestDb;
@@ -155,8 +145,7 @@ describe.each(DB_KINDS)('job queue on %s', (kind) => {
       Array.from({ length: 50 }, (_, i) => ({ kind: i % 2 ? 'a' : 'b' })),
     );
     await enqueue(t.db, { kind: 'c' });
-    const deadline = Date.now() + 5000;
-    while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(async () => got.length >= 3, 5000, 'three notifications');
     await unlisten();
     expect(got.sort()).toEqual(['a', 'b', 'c']);
   });

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cancelJob, enqueue, enqueueMany, getJob, jobEventsOf } from '../../src/jobs/queue';
+import { cancelJob } from '../../src/jobs/admin';
+import { enqueue, enqueueMany } from '../../src/jobs/queue';
+import { getJob, jobEventsOf } from '../../src/jobs/reads';
 import type { Runner } from '../../src/jobs/runner';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { createTestDb, DB_KINDS, type TestDb } from '../helpers/db';

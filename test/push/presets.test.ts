@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { rawPresets } from '../../presets';
 import { UserError } from '../../src/errors';
-import { isQueueAllowed } from '../../src/push/prepare';
+import { formatTime, numbersPerMessage, shanghaiDate } from '../../src/push/generators';
+import { allowedQueues, isQueueAllowed } from '../../src/push/prepare';
 import { getPath, type Preset, presetSchema } from '../../src/push/preset-schema';
 import { createPresetRegistry } from '../../src/push/presets';
-import { buildSpec, checkRules, formatTime, numbersPerMessage, parseItems, renderMessage, shanghaiDate } from '../../src/push/render';
+import { compileRenderer, renderMessage } from '../../src/push/render';
+import { checkRules, userRequiredPaths } from '../../src/push/rules';
+import { buildSpec, parseItems, validFieldNames } from '../../src/push/spec';
 
 const registry = createPresetRegistry(rawPresets);
 const NOW = Date.UTC(2026, 10, 23, 2, 30, 0); // 2026-11-23 10:30:00 in Shanghai
@@ -113,17 +116,25 @@ describe('rendering', () => {
   const refund = registry.get('refund') as Preset;
   const ctx = (index: number) => ({ index, seqStart: 41, date: '20261123', nowMs: NOW, jobKey: '99' });
 
-  it('parses items: quantity defaults to 1, separators and × are accepted', () => {
+  it('parses items: quantity only after * (or ×), defaults to 1, separators accepted', () => {
     expect(parseItems('A001*2,B002')).toEqual([
       { sku: 'A001', quantity: 2 },
       { sku: 'B002', quantity: 1 },
     ]);
-    expect(parseItems('A-1×3， B_2 C.3x2')).toEqual([
+    expect(parseItems('A-1×3， B_2 C.3*2')).toEqual([
       { sku: 'A-1', quantity: 3 },
       { sku: 'B_2', quantity: 1 },
       { sku: 'C.3', quantity: 2 },
     ]);
-    for (const bad of ['', '*2', 'A001*0', 'A001*-1', 'A 001*x', 'A001*999999']) expect(parseItems(bad), bad).toBeNull();
+    // SKUs that end in digits, or hold an x before digits, are whole SKUs of quantity 1.
+    expect(parseItems('BOX12,SKUX2,A001x2,TV55*3')).toEqual([
+      { sku: 'BOX12', quantity: 1 },
+      { sku: 'SKUX2', quantity: 1 },
+      { sku: 'A001x2', quantity: 1 },
+      { sku: 'TV55', quantity: 3 },
+    ]);
+    for (const bad of ['', '*2', 'A001*0', 'A001*-1', 'A 001*x', 'A001*999999', 'A001*2*3', 'A001*', 'A001*1.5'])
+      expect(parseItems(bad), bad).toBeNull();
   });
 
   it('types overrides like the preset default and reuses one generated value in several fields', () => {
@@ -142,7 +153,7 @@ describe('rendering', () => {
     expect(m.applyTime).toBe(formatTime(NOW, 'yyyy-MM-dd HH:mm:ss'));
   });
 
-  it('numbers messages from the reserved range without collisions between generators', () => {
+  it('pushes from before install tags keep their numbering: the numbers of one message side by side', () => {
     const spec = buildSpec(refund, { overrides: { store: '1' }, items: 'A001', count: 3 }, 'zh-CN', NOW);
     expect(numbersPerMessage(refund)).toBe(2);
     const nums = [0, 1, 2].flatMap((i) => {
@@ -157,6 +168,53 @@ describe('rendering', () => {
       'TK2026112300000045',
       'PO2026112300000046',
     ]);
+  });
+
+  it('numbers each prefix in its own consecutive block, after the date and the install tag', () => {
+    const spec = buildSpec(refund, { overrides: { store: '1' }, items: 'A001', count: 3 }, 'zh-CN', NOW);
+    const nums = [0, 1, 2].map((i) => {
+      const b = renderMessage(refund, spec, { ...ctx(i), installTag: '004217' }).body as any;
+      return [b.refundNo, b.platformOrderNo];
+    });
+    expect(nums).toEqual([
+      ['TK2026112300421700000041', 'PO2026112300421700000044'],
+      ['TK2026112300421700000042', 'PO2026112300421700000045'],
+      ['TK2026112300421700000043', 'PO2026112300421700000046'],
+    ]);
+  });
+
+  it.each(Object.keys(QUEUES))('%s: the fast renderer writes exactly what renderMessage renders', (type) => {
+    const p = registry.get(type) as Preset;
+    // A text field set to something that needs escaping and holds {{index}}.
+    const text = Object.entries(p.fields).find(([, path]) => !p.required.includes(path) && typeof getPath(p.body, path) === 'string');
+    const overrides = { ...minimalOverrides(p), ...(text ? { [text[0]]: '值{{index}}"\\\\' } : {}) };
+    const spec = buildSpec(p, { overrides, items: 'A001*2,B002', count: 4 }, 'zh-CN', NOW);
+    const fast = compileRenderer(p, spec);
+    for (const installTag of [undefined, '000123']) {
+      for (const index of [0, 3]) {
+        const c = { ...ctx(index), installTag };
+        expect(fast(c)).toBe(JSON.stringify(renderMessage(p, spec, c).body));
+      }
+    }
+  });
+
+  it('keeps a refund total and its items in agreement, whichever is given', () => {
+    const sum = (b: any) => b.items.reduce((a: number, i: any) => a + Math.round(i.refundAmount * 100), 0) / 100;
+    const byItems = renderMessage(
+      refund,
+      buildSpec(refund, { overrides: { store: '1' }, items: 'A001*2,B002', count: 1 }, 'zh-CN', NOW),
+      ctx(0),
+    ).body as any;
+    expect(byItems.refundAmount).toBe(198);
+    expect(sum(byItems)).toBe(198);
+    const given = renderMessage(
+      refund,
+      buildSpec(refund, { overrides: { store: '1', amount: '50' }, items: 'A001,B002,C003', count: 1 }, 'zh-CN', NOW),
+      ctx(0),
+    ).body as any;
+    expect(given.refundAmount).toBe(50);
+    expect(given.items.map((i: any) => i.refundAmount)).toEqual([16.66, 16.66, 16.68]);
+    expect(sum(given)).toBe(50);
   });
 
   it('renders the same message again identically (resumed pushes republish, never renumber)', () => {
@@ -196,6 +254,24 @@ describe('rendering', () => {
     ).toBe('push.unknownField');
   });
 
+  it("takes only the preset's own paths as fields, each once", () => {
+    for (const key of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'buyer.toString']) {
+      expect(
+        userErrorOf(() => buildSpec(refund, { overrides: { store: '1', [key]: 'x' }, items: 'A001', count: 1 }, 'zh-CN', NOW)),
+        key,
+      ).toMatchObject({ key: 'push.unknownField', field: key });
+    }
+    const twice = userErrorOf(() => buildSpec(refund, { overrides: { store: '1', 门店: '2' }, items: 'A001', count: 1 }, 'zh-CN', NOW));
+    expect(twice).toMatchObject({ key: 'push.repeatedField', field: '门店', vars: { other: 'store' } });
+  });
+
+  it('lists each field once with all its names, and as required only what the user must give', () => {
+    expect(validFieldNames(refund)).toContain('store/门店');
+    expect(validFieldNames(refund).filter((n) => n.includes('store'))).toHaveLength(1);
+    expect(userRequiredPaths(refund)).toEqual(['storeId']); // refundNo and platformOrderNo are generated
+    expect(userRequiredPaths(registry.get('stock_out') as Preset)).toEqual([]);
+  });
+
   it('formats times on the Shanghai clock', () => {
     expect(formatTime(NOW, 'yyyy-MM-dd HH:mm:ss')).toBe('2026-11-23 10:30:00');
     expect(formatTime(NOW, 'yyyyMMddHHmmss')).toBe('20261123103000');
@@ -208,5 +284,12 @@ describe('rendering', () => {
     expect(isQueueAllowed('sale_order_add_back', ['sale_order_add_back'])).toBe(true);
     expect(isQueueAllowed('test_abc', ['test_*'])).toBe(true);
     expect(isQueueAllowed('prod_abc', ['test_*', 'sale_order_add_back'])).toBe(false);
+    // PUSH_EXTRA_QUEUES adds to the default (the presets' queues) instead of replacing it.
+    const extra = allowedQueues({ PUSH_ALLOWED_QUEUES: undefined, PUSH_EXTRA_QUEUES: ['uat_refund'] }, registry);
+    expect(extra).toEqual([...Object.values(QUEUES).filter((q, i, all) => all.indexOf(q) === i), 'uat_refund']);
+    expect(allowedQueues({ PUSH_ALLOWED_QUEUES: ['test_*'], PUSH_EXTRA_QUEUES: ['uat_refund'] }, registry)).toEqual([
+      'test_*',
+      'uat_refund',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/http/tokens';
-import { getJob } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import type { RunningServer } from '../../src/server';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { AMQP_URL, collect, connectBroker, dropQueue, uniqueQueue } from '../helpers/amqp';
@@ -14,6 +14,9 @@ let t: TestDb;
 let server: RunningServer;
 let chat: LocalChat;
 let bob: LocalChat;
+let carol: LocalChat;
+let boss: LocalChat;
+let viewer: LocalChat;
 let broker: { conn: ChannelModel; ch: Channel };
 const queues: string[] = [];
 
@@ -45,14 +48,28 @@ async function queueDepth(name: string): Promise<number | null> {
 beforeAll(async () => {
   t = await createTestDb('postgres');
   broker = await connectBroker();
-  server = await testServer(t.db, { AMQP_URL, PUSH_ALLOWED_QUEUES: 'test_*', ADMIN_STAFF_IDS: 'boss', PROGRESS_INTERVAL_MS: '0' });
+  server = await testServer(t.db, {
+    AMQP_URL,
+    PUSH_ALLOWED_QUEUES: 'test_*',
+    ADMIN_STAFF_IDS: 'boss',
+    OPERATOR_STAFF_IDS: 'alice,bob,carol',
+    DEFAULT_ROLE: 'viewer',
+    PROGRESS_INTERVAL_MS: '0',
+  });
   chat = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'alice', nick: 'Alice' });
   bob = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'bob', conversationId: 'cid-bob' });
+  // carol shares alice's group (the local chat's default conversation); boss is an admin elsewhere.
+  carol = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'carol' });
+  boss = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'boss', conversationId: 'cid-boss' });
+  viewer = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'vera', conversationId: 'cid-vera' });
 });
 afterAll(async () => {
   for (const name of queues) await dropQueue(broker.ch, name);
   await chat?.close();
   await bob?.close();
+  await carol?.close();
+  await boss?.close();
+  await viewer?.close();
   await server?.stop();
   await broker?.conn.close();
   await t?.drop();
@@ -68,8 +85,7 @@ describe('/push through the chat callback', () => {
     expect(final.text).toContain('已完成');
     const c = await collect(broker.ch, queue);
     await c.waitFor(1);
-    await new Promise((r) => setTimeout(r, 200));
-    await c.stop();
+    await c.drain(); // the job finished: everything it published is in the queue
     expect(c.messages).toHaveLength(1);
     const [m] = c.messages;
     const body = JSON.parse(m?.content.toString('utf8') ?? '{}');
@@ -82,7 +98,9 @@ describe('/push through the chat callback', () => {
         { skuCode: 'B002', refundQuantity: 1, platformSkuCode: 'B002' },
       ],
     });
-    expect(body.refundNo).toMatch(/^TK\d{16}$/);
+    // prefix + date + this install's tag + sequence
+    const [tag] = await t.db.query<{ value: number }>(`select value from push_counters where name = 'install_tag'`);
+    expect(body.refundNo).toMatch(new RegExp(`^TK\\d{8}${String(tag?.value).padStart(6, '0')}\\d{8}$`));
     expect(m?.fields.routingKey).toBe(queue);
     expect(m?.properties).toMatchObject({
       deliveryMode: 2,
@@ -109,8 +127,7 @@ describe('/push through the chat callback', () => {
     await chat.waitFor((r) => r.text.includes(`任务 #${id}`) && r.text.includes('已完成'), 30_000, from);
     const c = await collect(broker.ch, queue);
     await c.waitFor(1000);
-    await new Promise((r) => setTimeout(r, 200));
-    await c.stop();
+    await c.drain();
     expect(c.messages).toHaveLength(1000);
     const numbers = new Set(c.bodies().map((b) => b.refundNo));
     expect(numbers.size).toBe(1000);
@@ -133,7 +150,10 @@ describe('/push through the chat callback', () => {
       [`/push refund store=12 sku=A001 amount=lots queue=${queue}`, /退款金额 \(refundAmount\) 应为数字/],
       [`/push refund sku=A001 queue=${queue}`, /缺少必填字段 店铺ID \(storeId\)，请用 store=… 指定/],
       [`/push refund store=12 queue=${queue}`, /缺少商品/],
-      [`/push refund store=12 sku=A001 count=0 queue=${queue}`, /count（生成多少条不同的订单）应为不小于 1 的数/],
+      [`/push refund store=12 sku=A001 count=0 queue=${queue}`, /count 应为 1 到 100000 之间的整数/],
+      [`/push refund store=12 sku=A001 count=1.5 queue=${queue}`, /count 应为 1 到 100000 之间的整数，例如 count=5/],
+      [`/push refund store=12 sku=A001 toString=x queue=${queue}`, /没有字段“toString”/],
+      [`/push refund store=12 门店=13 sku=A001 queue=${queue}`, /字段“门店”和“store”是同一个字段/],
       [`/push refund store=12 sku=A001 count=10000000 queue=${queue}`, /一次最多推送 100000 条/],
       ['/push refund store=12 sku=A001 queue=prod_orders', /不允许推送到队列 prod_orders/],
       [`/push order_download store=12 sku=A001 paytime=yesterday queue=${queue}`, /付款时间 \(platformPayTime\) 应为 yyyy-MM-dd HH:mm:ss/],
@@ -193,13 +213,27 @@ describe('/push through the chat callback', () => {
     expect(await say(chat, '/push @daily-refund')).toContain('没有名为“daily-refund”的模板');
   });
 
-  it('lists history and replays a push with fresh order numbers', async () => {
+  it('lists history and replays a push with fresh order numbers, by the one visibility rule', async () => {
     const queue = q('replay');
     const first = jobIdIn(await say(chat, `/push refund store=5 sku=B002 count=2 queue=${queue}`));
     await waitForStatus(t.db, first, ['succeeded']);
     const history = await say(chat, '/push history 50');
     expect(history).toMatch(new RegExp(`#${first} 退款单 ×2（已确认 2）· 首单 TK\\d+ · alice`));
-    const replayed = jobIdIn(await say(bob, `/push replay ${first}`));
+    // Another operator in another conversation neither sees nor replays it; a viewer neither.
+    expect(await say(bob, '/push history 50')).not.toContain(`#${first} `);
+    expect(await say(bob, `/push replay ${first}`)).toContain(`没有找到推送任务 #${first}`);
+    expect(await say(viewer, '/push history 50')).not.toContain(`#${first} `);
+    expect(await say(viewer, `/push replay ${first}`)).toContain('需要“操作员”权限');
+    // A member of the group it was started in sees it (its progress was posted there), but replaying
+    // is its owner's or an admin's.
+    expect(await say(carol, '/push history 50')).toContain(`#${first} `);
+    expect(await say(carol, `/push replay ${first}`)).toContain('只有发起人或管理员可以重放');
+    expect(await say(boss, '/push history 50')).toContain(`#${first} `);
+    const jobsBefore = await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where payload->>'replayOf' = $1`, [
+      String(first),
+    ]);
+    expect(jobsBefore[0]?.n).toBe(0); // the refusals started nothing
+    const replayed = jobIdIn(await say(boss, `/push replay ${first}`));
     expect(replayed).not.toBe(first);
     await waitForStatus(t.db, replayed, ['succeeded']);
     const c = await collect(broker.ch, queue);
@@ -208,7 +242,8 @@ describe('/push through the chat callback', () => {
     const bodies = c.bodies();
     expect(bodies.map((b) => b.storeId)).toEqual(['5', '5', '5', '5']);
     expect(new Set(bodies.map((b) => b.refundNo)).size).toBe(4);
-    expect(await say(bob, '/push history mine')).toContain(`#${replayed}`);
+    expect(await say(boss, '/push history mine')).toContain(`#${replayed}`);
+    expect(await say(bob, '/push history mine')).not.toContain(`#${replayed}`);
   });
 
   it('takes pushes over the webhook: 202 with a status URL, dry runs, clear 400s', async () => {
@@ -253,19 +288,38 @@ describe('/push with the broker set up otherwise', () => {
   it('without AMQP_URL: the job fails saying what to set, publishes nothing, and can be retried', async () => {
     const s = await testServer(other.db, { PUSH_ALLOWED_QUEUES: 'test_*' });
     const c = await createLocalChat({ url: s.url, secret: TEST_SECRET, staffId: 'alice' });
+    const queue = q('nobroker');
+    let id: number;
     try {
-      const queue = q('nobroker');
       const from = c.replies.length;
-      await c.send(`/push refund store=12 sku=A001 queue=${queue}`);
+      await c.send(`/push refund store=12 sku=A001 count=3 queue=${queue}`);
       const final = await c.waitFor((r) => r.text.includes('失败'), 20_000, from);
       expect(final.text).toContain('请设置 AMQP_URL');
       expect(final.text).toMatch(/\/retry \d+/);
-      const id = jobIdIn(final.text);
+      id = jobIdIn(final.text);
       expect(await getJob(other.db, id)).toMatchObject({ status: 'failed', attempts: 1 });
       expect(await queueDepth(queue)).toBeNull();
     } finally {
-      await c.close();
       await s.stop();
+    }
+    // Set AMQP_URL, restart, /retry: the push runs now, and its final message does not claim a
+    // dropped connection or re-sent messages, because none were.
+    // The job still reports to the conversation it was started from (the first chat's webhook).
+    const s2 = await testServer(other.db, { AMQP_URL, PUSH_ALLOWED_QUEUES: 'test_*' });
+    const c2 = await createLocalChat({ url: s2.url, secret: TEST_SECRET, staffId: 'alice' });
+    try {
+      const from = c.replies.length;
+      expect(await say(c2, `/retry ${id}`)).toContain('第 2 次尝试');
+      const done = await c.waitFor((r) => r.text.includes(`任务 #${id}`) && /已完成|失败/.test(r.text), 20_000, from);
+      expect(done.text).toContain('已推送 3 条退款单');
+      expect(done.text).not.toMatch(/连接中断|重发|重新发送/);
+      expect(done.text.match(/用时/g)).toHaveLength(1); // the time taken, once
+      expect(await getJob(other.db, id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+      expect(await queueDepth(queue)).toBe(3);
+    } finally {
+      await c.close();
+      await c2.close();
+      await s2.stop();
     }
   });
 

@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJob } from '../../src/jobs/queue';
+import { getJob } from '../../src/jobs/reads';
 import type { RunningServer } from '../../src/server';
 import { createLocalChat, type LocalChat } from '../../tools/local-chat';
 import { collect, connectBroker, dropQueue, startTcpProxy, uniqueQueue } from '../helpers/amqp';
@@ -62,17 +62,17 @@ describe('a push that loses its broker connection', () => {
     expect(job.status).toBe('succeeded');
     expect(job.attempts).toBe(1); // survived within one attempt
     await consumer.waitFor(20_000, 30_000);
-    await new Promise((r) => setTimeout(r, 300));
-    await consumer.stop();
+    await consumer.drain(); // duplicates included: every confirmed message has been delivered
     const numbers = consumer.bodies().map((b) => b.refundNo as string);
     const distinct = new Set(numbers);
     const duplicates = numbers.length - distinct.size;
-    const result = (await getJob(t.db, id))?.result as { republished: number; count: number };
+    const result = (await getJob(t.db, id))?.result as { republished: number; resentOnReconnect: number; resentOnRetry: number };
     annotate(`received ${numbers.length}, distinct ${distinct.size}, duplicates ${duplicates}, republished ${result.republished}`);
     expect(proxy.cuts).toBe(2);
     expect(distinct.size).toBe(20_000); // nothing lost
     expect(duplicates).toBeLessThanOrEqual(result.republished); // only from re-sent, unconfirmed windows
     expect(result.republished).toBeGreaterThan(0);
+    expect(result).toMatchObject({ resentOnReconnect: result.republished, resentOnRetry: 0 });
     const final = await chat.waitFor((r) => r.text.includes(`任务 #${id}`) && r.text.includes('已完成'), 10_000, from);
     expect(final.text).toContain('重发了');
   });

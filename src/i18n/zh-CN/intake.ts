@@ -1,0 +1,28 @@
+/** Chat and webhook text (Simplified Chinese) for intake: lost-message sweep, reply cuts, HTTP API errors. */
+export const zhIntake = {
+  'inbound.abandoned': '抱歉，你的命令“{text}”在处理中被服务重启打断，重试后仍未完成，没有执行。请发送 /jobs 确认后重新发送。',
+  'reply.truncated': '…（回复过长，已截断 {cut} 个字符）',
+
+  'http.authMissing': '缺少令牌：请在请求头里带上 Authorization: Bearer <令牌>（用 npm run cli -- token create 生成）。',
+  'http.authUnknown': '令牌无效或已吊销：请用 npm run cli -- token list 检查，必要时重新生成。',
+  'http.roleTooLow': '令牌“{name}”的角色是“{yours}”，此操作需要“{role}”。',
+  'http.bodyTooLarge': '请求体过大：上限 {limit} 字节，请拆分后重试。',
+  'http.notJson': '请求体不是合法的 JSON，例如：{example}',
+  'http.notObject': '请求体必须是 JSON 对象，例如：{example}',
+  'http.unknownKey': '不认识的字段“{key}”，可用字段：{known}。',
+  'http.badField': '字段“{field}”无效：{problem}',
+  'http.idempotencyMismatch': '这个 Idempotency-Key 已用于另一个请求体；换一个新的键，或发送与第一次完全相同的请求体。',
+  'http.idempotencyBusy': '使用这个 Idempotency-Key 的第一次请求仍在处理中，请 {seconds} 秒后重试。',
+  'http.rateLimited': '请求太频繁：每个调用方每分钟最多 {limit} 次，请 {seconds} 秒后再试。',
+  'http.noRoute': '没有 {method} {path} 这个接口，见 README 的 HTTP 接口一节。',
+  'http.internal': '服务器内部错误，已记录（参考号 {ref}）。',
+  'http.badId': 'id 必须是正整数，例如 /api/jobs/12。',
+  'http.noJob': '没有编号为 {id} 的任务（或你无权查看）。',
+  'http.notRetryable': '任务当前状态是 {status}，只有失败或已取消的任务可以重试。',
+  'http.notCancellable': '任务当前状态是 {status}，只有排队中或运行中的任务可以取消。',
+  'http.badCallback': '不是钉钉机器人消息：{problem}',
+  'http.badSign': '缺少或无效的 timestamp/sign 请求头（或时间戳已超过一小时）。',
+  'health.dbUnreachable': '数据库无法连接（参考号 {ref}，详情见日志）。',
+  'health.streamDown': '钉钉 Stream 未连接',
+  'health.amqpDown': 'RabbitMQ 无法连接（参考号 {ref}，详情见日志）。',
+} as const;
