@@ -257,3 +257,56 @@ export const exportTasks = pgTable(
   },
   (t) => [uniqueIndex('export_tasks_name_uq').on(t.name)],
 );
+
+/** Delivery states of a notice: waiting (or due again), being sent, delivered, given up. */
+export const NOTICE_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
+
+/**
+ * The notice outbox: one row per (notice, target), written in the same transaction as the result
+ * where the caller can, sent by a loop on any instance (claimed with SKIP LOCKED, leased), retried
+ * with backoff, and kept with its final state so a failed delivery stays visible.
+ */
+export const noticeDeliveries = pgTable(
+  'notice_deliveries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: bigint('job_id', { mode: 'number' }),
+    /** robot | conversation | group | email */
+    channel: text('channel').notNull(),
+    /** The resolved target; robot credentials stay sealed by the SecretBox. */
+    target: jsonb('target').notNull(),
+    /** The rendered notice: title, markdown, text, html, optional attachment. */
+    message: jsonb('message').notNull(),
+    /** Where to announce a final failure (the requester's conversation), if anywhere. */
+    announceTo: jsonb('announce_to'),
+    /** Enqueueing twice with the same key (a retried job) adds nothing. */
+    dedupeKey: text('dedupe_key'),
+    status: text('status').$type<NoticeStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(8),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('notice_deliveries_dedupe_uq').on(t.dedupeKey).where(sql`dedupe_key is not null`),
+    index('notice_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status in ('pending', 'sending')`),
+    index('notice_deliveries_job_idx').on(t.jobId),
+  ],
+);
+
+/**
+ * Per custom robot (keyed by a hash of its token): send times within the last window and a block
+ * after DingTalk said "too fast" (130101). Shared by every instance, updated in single statements.
+ */
+export const noticeRobotWindows = pgTable('notice_robot_windows', {
+  robotKey: text('robot_key').primaryKey(),
+  stamps: timestamp('stamps', { withTimezone: true }).array().notNull().default(sql`'{}'`),
+  blockedUntil: timestamp('blocked_until', { withTimezone: true }),
+  /** 130101 answers in a row (grows the block); reset by a success. */
+  strikes: integer('strikes').notNull().default(0),
+});

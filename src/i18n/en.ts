@@ -3,8 +3,9 @@ import { enExports } from './en/exports';
 import { enFiles } from './en/files';
 import { enIntake } from './en/intake';
 import { enJobs } from './en/jobs';
+import { enNotify } from './en/notify';
 import { enPush } from './en/push';
 import type { Catalog } from './zh-CN';
 
 /** English chat text (LOCALE=en), one file per area under en/. Same keys as zh-CN.ts. */
-export const en: Catalog = { ...enCore, ...enJobs, ...enPush, ...enIntake, ...enFiles, ...enExports };
+export const en: Catalog = { ...enCore, ...enJobs, ...enPush, ...enIntake, ...enFiles, ...enExports, ...enNotify };
