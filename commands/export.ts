@@ -5,13 +5,13 @@ import { UserError } from '../src/errors';
 import { cellText } from '../src/exports/cells';
 import { SourceError } from '../src/exports/drivers/types';
 import { exportHistory } from '../src/exports/history';
-import { formatBytes } from '../src/exports/notices';
 import { previewExport } from '../src/exports/run-export';
 import { formatValues, prepareExport, submitExport } from '../src/exports/submit-export';
 import { listTasks } from '../src/exports/tasks';
 import { fileUrl } from '../src/files';
 import { visibilityFilter } from '../src/jobs/access';
 import { formatDuration, formatTime, STATUS_ICON } from '../src/jobs/render';
+import { formatBytes } from '../src/notify';
 
 const taskArg = example(z.string().min(1), 'jobs-daily');
 /** `key=value` parameters typed after the task name, as text. */

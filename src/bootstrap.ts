@@ -63,7 +63,7 @@ export function createDeps(opts: {
     fetch: fetchFn,
     notifier,
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now, secrets, callbackSecret: opts.callbackSecret, notifier }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now, secrets, callbackSecret: opts.callbackSecret }),
     presets,
     publisher,
     metrics: createMetrics(),

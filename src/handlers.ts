@@ -1,12 +1,10 @@
 import type { Config } from './config';
 import { createExportJob } from './exports/export-job';
-import { createAppGroupSender } from './exports/notices';
 import type { SecretBox } from './exports/secret-box';
 import { filesCleanupStep } from './files/cleanup';
 import type { Translator } from './i18n';
 import { createCleanupJob } from './jobs/cleanup';
 import type { AnyJobDefinition } from './jobs/types';
-import type { Notifier } from './outbound';
 import type { PresetRegistry } from './push/presets';
 import type { Publisher } from './push/publisher';
 import { createPushJob } from './push/push-job';
@@ -22,9 +20,7 @@ export function createJobDefinitions(env: {
   publisher?: Publisher;
   secrets: SecretBox;
   callbackSecret: string;
-  notifier: Notifier;
   now?: () => number;
 }): AnyJobDefinition[] {
-  const notices = createAppGroupSender({ notifier: env.notifier, robotCode: env.config.robotCode });
-  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env), createExportJob({ ...env, notices })];
+  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env), createExportJob(env)];
 }

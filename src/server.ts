@@ -17,6 +17,7 @@ import { scheduleCleanup } from './jobs/cleanup';
 import { createRelay, type Relay } from './jobs/relay';
 import { createRunner, type Runner } from './jobs/runner';
 import { registerJobMetrics } from './jobs/stats';
+import { createNotices } from './notify';
 
 /** A running instance: HTTP server, optional Stream client, and what stops them. */
 export interface RunningServer {
@@ -139,6 +140,9 @@ export async function startServer(
     const { port } = started.address() as AddressInfo;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     await runner?.start();
+    // Notices (group robots, e-mail) from the durable outbox: one sender loop per job-running instance.
+    const notices = runner ? createNotices(deps, { box: deps.secrets }) : undefined;
+    await notices?.start();
     stream?.start();
     log.info({ url, database: db.kind, stream: Boolean(stream), locale: config.LOCALE }, 'chat-ops bot started');
     let stopping: Promise<void> | undefined;
@@ -154,6 +158,7 @@ export async function startServer(
           await new Promise<void>((resolve) => started.close(() => resolve()));
           for (const t of timers) clearInterval(t);
           await runner?.stop(config.JOB_SHUTDOWN_GRACE_MS);
+          await notices?.stop();
           await Promise.race([relay.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await deps.background.drain(10_000);
           await deps.publisher?.close();

@@ -3,13 +3,9 @@ import type { zhExports } from '../zh-CN/exports';
 /** Chat text (English) for SQL exports and data sources: /export, /source. Same keys as the zh-CN part. */
 export const enExports: { readonly [K in keyof typeof zhExports]: string } = {
   'job.kind.sql_export': 'data export',
-  'export.notice.default':
-    '**{task_name}** export finished\n\n- Rows: {rows_count}\n- File size: {file_size}\n- Duration: {duration}\n- Run at: {execution_time}\n\n[Download {filename}]({download_url})',
   'export.notice.expires': 'The link is valid until {expires}.',
   'export.notice.truncated': '⚠️ The result exceeded the row limit of {limit}; only the first {limit} rows were exported.',
   'export.notice.sheets': 'More rows than one sheet holds: split into {sheets} sheets.',
-  'export.notice.failed': '❌ Export job #{id} ({task}) failed: {error}\n\nSend /retry {id} to run it again, /job {id} for details.',
-  'export.notice.failedTitle': 'Export failed: {task}',
   'export.progress': '{rows} rows exported',
   'export.queued': 'Export job #{id} accepted: {task} ({params}). The download link follows when it is done; /cancel {id} cancels it.',
   'export.unknownTask': 'There is no export task "{task}". Tasks: {tasks}. Send /export list to see them.',

@@ -1,13 +1,9 @@
 /** Chat text (Simplified Chinese) for SQL exports and data sources: /export, /source. */
 export const zhExports = {
   'job.kind.sql_export': '数据导出',
-  'export.notice.default':
-    '**{task_name}** 导出完成\n\n- 行数：{rows_count}\n- 文件大小：{file_size}\n- 用时：{duration}\n- 执行时间：{execution_time}\n\n[下载 {filename}]({download_url})',
   'export.notice.expires': '链接 {expires} 前有效。',
   'export.notice.truncated': '⚠️ 结果超过行数上限 {limit}，只导出了前 {limit} 行。',
   'export.notice.sheets': '行数超过单个工作表的上限，已分成 {sheets} 个工作表。',
-  'export.notice.failed': '❌ 导出任务 #{id}（{task}）失败：{error}\n\n发送 /retry {id} 重新运行，/job {id} 查看详情。',
-  'export.notice.failedTitle': '导出失败：{task}',
   'export.progress': '已导出 {rows} 行',
   'export.queued': '已受理导出任务 #{id}：{task}（{params}）。完成后把下载链接发给你，发送 /cancel {id} 可取消。',
   'export.unknownTask': '没有名为“{task}”的导出任务。可用任务：{tasks}。发送 /export list 查看。',
