@@ -65,8 +65,31 @@ async function workerWhole(rows: number) {
   const server = await startServer(config, pino({ level: 'silent' }));
   const chat = await createLocalChat({ url: server.url, secret: 'bench-secret', staffId: 'bench' });
   const u = new URL(PG);
-  await saveSource(server.deps, { name: 'bench', kind: 'postgres', host: u.hostname, port: Number(u.port || 5432), database: SRC_DB, user: decodeURIComponent(u.username) || 'postgres' }, 'bench');
-  await saveTask(server.deps, { name: 'big', source: 'bench', sql: `select ${COLUMNS} from big where id <= :n order by id`, params: [{ name: 'n', type: 'int', required: true }], rowLimit: 5_000_000, timeoutMs: 3_600_000, fileName: 'big_{n}' }, 'bench');
+  await saveSource(
+    server.deps,
+    {
+      name: 'bench',
+      kind: 'postgres',
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      database: SRC_DB,
+      user: decodeURIComponent(u.username) || 'postgres',
+    },
+    'bench',
+  );
+  await saveTask(
+    server.deps,
+    {
+      name: 'big',
+      source: 'bench',
+      sql: `select ${COLUMNS} from big where id <= :n order by id`,
+      params: [{ name: 'n', type: 'int', required: true }],
+      rowLimit: 5_000_000,
+      timeoutMs: 3_600_000,
+      fileName: 'big_{n}',
+    },
+    'bench',
+  );
   const from = chat.replies.length;
   const t0 = performance.now();
   await chat.send(`/export run big n=${rows}`);
@@ -89,7 +112,10 @@ async function workerWhole(rows: number) {
   const wallMs = performance.now() - t0;
   done = true;
   await pinger;
-  const [job] = await server.deps.db.query<{ result: { rows: number; size: number; durationMs: number } }>(`select result from jobs where id = $1`, [id]);
+  const [job] = await server.deps.db.query<{ result: { rows: number; size: number; durationMs: number } }>(
+    `select result from jobs where id = $1`,
+    [id],
+  );
   await chat.close();
   await server.stop();
   const a = postgres(`${PG}/postgres`, { max: 1, onnotice: () => {} });
