@@ -1,7 +1,10 @@
 import type { CommandContext } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
+import type { ExportPayload } from '../src/exports/export-job';
+import { prepareExport } from '../src/exports/submit-export';
 import { PUSH_KIND, type PushPayload } from '../src/push/push-job';
 import { validatePush } from '../src/push/submit-push';
+import { EXPORT_KIND } from '../src/schedules/payloads';
 
 /** What a schedule runs: a job kind and the payload its handler takes. */
 export interface PlannedKind {
@@ -9,16 +12,18 @@ export interface PlannedKind {
   payload: Record<string, unknown>;
 }
 
-/** The export job kind (branch exports: src/exports). */
-const EXPORT_KIND = 'sql_export';
-
 const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /**
  * Turn `<kind> [what] key=value …` typed after `/schedule add … ` into a job kind and payload, with the
  * same checks the kind's own command makes. Kinds without a chat form take the key=values as payload.
  */
-export function planKind(ctx: CommandContext, word: string, what: string | undefined, params: Record<string, unknown>): PlannedKind {
+export async function planKind(
+  ctx: CommandContext,
+  word: string,
+  what: string | undefined,
+  params: Record<string, unknown>,
+): Promise<PlannedKind> {
   const { deps } = ctx;
   const w = word.toLowerCase();
   if (['cleanup', '清理', 'jobs_cleanup'].includes(w)) {
@@ -42,12 +47,12 @@ export function planKind(ctx: CommandContext, word: string, what: string | undef
     return { kind: PUSH_KIND, payload: payload as unknown as Record<string, unknown> };
   }
   if (['export', '导出', EXPORT_KIND].includes(w)) {
-    // TODO(#10): once the exports module is merged, check the task and its parameters here with the
-    // exports module's own validation (as /export run does), keeping relative dates (from=yesterday)
-    // unresolved so each run resolves them at its own time.
     if (!what) throw new UserError('bad_args', 'schedule.needWhat', { kind: 'export', example: 'daily-orders' }, 'what');
-    const exportParams = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, asText(v)]));
-    return { kind: EXPORT_KIND, payload: { task: what, params: exportParams, requestedBy: ctx.caller.key } };
+    // Checked as /export run checks it (task, permission, parameters); relative dates are bound at each fire.
+    const typed = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, asText(v)]));
+    const { task, values } = await prepareExport(ctx.deps, what, typed, ctx.caller);
+    const payload: ExportPayload = { task: task.name, values, typed };
+    return { kind: EXPORT_KIND, payload: payload as unknown as Record<string, unknown> };
   }
   // Any other registered kind: the arguments are its payload.
   return { kind: w, payload: what === undefined ? { ...params } : { task: what, ...params } };

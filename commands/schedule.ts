@@ -74,7 +74,7 @@ const add = defineSubcommand({
     if (type === 'manual' && when !== undefined) [when, kind, what] = [undefined, when, kind];
     if (!kind) throw new UserError('bad_args', 'schedule.needKind', {}, 'kind');
     checkTiming({ type, when, zone: (zone as string | undefined) ?? DEFAULT_ZONE }, new Date(deps.now()));
-    const planned = planKind(ctx, kind, what, rest);
+    const planned = await planKind(ctx, kind, what, rest);
     const s = await addSchedule(deps, {
       name,
       type,

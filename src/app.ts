@@ -7,6 +7,8 @@ import { callbackRoutes } from './chat/callback-route';
 import type { Deps } from './deps';
 import { requireToken } from './http/auth';
 import { ApiError, errorBody } from './http/errors';
+import { exportsAdminRoutes } from './http/exports-admin';
+import { fileRoutes } from './http/files';
 import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
 import { jobsApiRoutes } from './http/jobs-api';
@@ -68,6 +70,8 @@ export function createApp(deps: Deps): Hono {
   app.route('/', hookRoutes(deps));
   app.route('/', jobsApiRoutes(deps));
   app.route('/', pushHookRoutes(deps));
+  app.route('/', fileRoutes(deps));
+  app.route('/', exportsAdminRoutes(deps));
   app.route('/', schedulesApiRoutes(deps));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   return app;

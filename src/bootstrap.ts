@@ -7,6 +7,7 @@ import { createReplier } from './chat/replier';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { createBackground, type Deps } from './deps';
+import { createSecretBox } from './exports/secret-box';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
 import { createMetrics } from './metrics/metrics';
@@ -40,6 +41,19 @@ export function createDeps(opts: {
   const publisher = config.AMQP_URL
     ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
     : undefined;
+  const secrets = createSecretBox(config);
+  const notifier = createReplier({
+    apiBase: config.DINGTALK_API_BASE,
+    robotCode: config.robotCode,
+    tokens,
+    fetch: fetchFn,
+    now,
+    log,
+    replyHosts: config.DINGTALK_REPLY_HOSTS,
+    // Loopback replies (npm run chat) only while callbacks are signed with the generated local secret.
+    allowLoopback: !config.DINGTALK_CLIENT_SECRET,
+    truncatedNote: (cut) => t('reply.truncated', { cut }),
+  });
   return {
     config,
     db,
@@ -47,24 +61,14 @@ export function createDeps(opts: {
     t,
     now,
     fetch: fetchFn,
-    notifier: createReplier({
-      apiBase: config.DINGTALK_API_BASE,
-      robotCode: config.robotCode,
-      tokens,
-      fetch: fetchFn,
-      now,
-      log,
-      replyHosts: config.DINGTALK_REPLY_HOSTS,
-      // Loopback replies (npm run chat) only while callbacks are signed with the generated local secret.
-      allowLoopback: !config.DINGTALK_CLIENT_SECRET,
-      truncatedNote: (cut) => t('reply.truncated', { cut }),
-    }),
+    notifier,
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now, secrets, callbackSecret: opts.callbackSecret }),
     presets,
     publisher,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,
+    secrets,
   };
 }

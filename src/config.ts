@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 import { ROLES } from './lib/roles';
@@ -78,7 +79,29 @@ const schema = z.object({
   PUSH_ALLOWED_QUEUES: list.optional(),
   PUSH_EXTRA_QUEUES: list.default([]),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
+
+  FILES_DIR: z.string().min(1).optional(),
+  FILES_TTL_HOURS: int(1, 24 * 365).default(168),
+  SECRETS_KEY: z.string().min(1).optional(),
   AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
+
+  DINGTALK_OAPI_BASE: z
+    .string()
+    .refine(isOapiBase, {
+      error: 'expected https:// on a DingTalk host (oapi.dingtalk.com, oapi.dingtalk.io), or http://127.0.0.1:<port> for a local stand-in',
+    })
+    .transform((s) => s.replace(/\/+$/, ''))
+    .default('https://oapi.dingtalk.com'),
+  NOTICE_MAX_ATTEMPTS: int(1, 100).default(8),
+  NOTICE_ROBOT_PER_MINUTE: int(1, 20).default(20),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: int(1, 65535).default(465),
+  SMTP_SECURE: onOff.default('auto'),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  SMTP_FROM: z.string().min(3).optional(),
+  SMTP_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  SMTP_MAX_ATTACHMENT_BYTES: int(0, 1_073_741_824).default(26_214_400),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -116,7 +139,21 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   PUSH_ALLOWED_QUEUES: 'oms_return_order_download_queue,test_*',
   PUSH_EXTRA_QUEUES: 'uat_refund_queue,test_*',
   PUSH_MAX_COUNT: '100000',
+  FILES_DIR: './data/files',
+  FILES_TTL_HOURS: '168',
+  SECRETS_KEY: '(32 random bytes, base64: openssl rand -base64 32)',
   AMQP_RECONNECT_BUDGET_MS: '60000',
+  DINGTALK_OAPI_BASE: 'https://oapi.dingtalk.com',
+  NOTICE_MAX_ATTEMPTS: '8',
+  NOTICE_ROBOT_PER_MINUTE: '20',
+  SMTP_HOST: 'smtp.exmail.qq.com',
+  SMTP_PORT: '465',
+  SMTP_SECURE: 'auto',
+  SMTP_USER: 'bot@example.com',
+  SMTP_PASSWORD: '(the mailbox or app password)',
+  SMTP_FROM: '"数据导出" <bot@example.com>',
+  SMTP_TIMEOUT_MS: '60000',
+  SMTP_MAX_ATTACHMENT_BYTES: '26214400',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -125,6 +162,8 @@ type Parsed = z.output<typeof schema>;
 export type Config = Readonly<
   Parsed & {
     PUBLIC_URL: string;
+    /** Where stored files (exports, reports) live: FILES_DIR, else DATA_DIR/files. */
+    FILES_DIR: string;
     /** Stream mode runs: credentials present and DINGTALK_STREAM is not off. */
     streamEnabled: boolean;
     /** The robot code used for dedupe and OpenAPI sends (DINGTALK_ROBOT_CODE, else the client id). */
@@ -168,19 +207,38 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (hasId && !hasSecret) {
     problems.push('DINGTALK_CLIENT_SECRET: missing while DINGTALK_CLIENT_ID is set; set the app secret from the DingTalk console');
   }
+  if (input.SMTP_HOST && !input.SMTP_FROM && !input.SMTP_USER) {
+    problems.push('SMTP_FROM: missing while SMTP_HOST is set; set the sender address, e.g. SMTP_FROM=bot@example.com (or SMTP_USER)');
+  }
+  if (input.SMTP_USER && !input.SMTP_PASSWORD) {
+    problems.push('SMTP_PASSWORD: missing while SMTP_USER is set; set the mailbox (or app) password');
+  }
   const c = parsed.success ? parsed.data : undefined;
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return Object.freeze({
     ...c,
-    PUBLIC_URL: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    FILES_DIR: c.FILES_DIR ?? path.join(c.DATA_DIR, 'files'),
     streamEnabled: c.DINGTALK_STREAM !== 'off' && Boolean(c.DINGTALK_CLIENT_ID && c.DINGTALK_CLIENT_SECRET),
     robotCode: c.DINGTALK_ROBOT_CODE ?? c.DINGTALK_CLIENT_ID ?? 'local',
   });
 }
 
+/** DingTalk's legacy API host over https, or a loopback stand-in (tests, a local proxy). */
+function isOapiBase(s: string): boolean {
+  try {
+    const u = new URL(s);
+    if (u.pathname !== '/' || u.search || u.username) return false;
+    if (u.protocol === 'https:' && /(^|\.)dingtalk\.(com|io)$/.test(u.hostname)) return true;
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname === '127.0.0.1';
+  } catch {
+    return false;
+  }
+}
+
 function redact(key: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/SECRET|PASSWORD/.test(key)) return '***';
+  if (/SECRET|PASSWORD|KEY/.test(key)) return '***';
   return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 

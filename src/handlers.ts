@@ -1,6 +1,9 @@
 import type { Config } from './config';
+import { createExportJob } from './exports/export-job';
+import type { SecretBox } from './exports/secret-box';
+import { filesCleanupStep } from './files/cleanup';
 import type { Translator } from './i18n';
-import { cleanupJob } from './jobs/cleanup';
+import { createCleanupJob } from './jobs/cleanup';
 import type { AnyJobDefinition } from './jobs/types';
 import type { PresetRegistry } from './push/presets';
 import type { Publisher } from './push/publisher';
@@ -15,7 +18,9 @@ export function createJobDefinitions(env: {
   t: Translator;
   presets: PresetRegistry;
   publisher?: Publisher;
+  secrets: SecretBox;
+  callbackSecret: string;
   now?: () => number;
 }): AnyJobDefinition[] {
-  return [cleanupJob, createPushJob(env)];
+  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env), createExportJob(env)];
 }

@@ -12,9 +12,11 @@ import { createDb, type Database } from './db/client';
 import { migrateDb } from './db/migrate';
 import type { Deps, Faults } from './deps';
 import { errorMessage } from './errors';
+import { checkSecretsKey } from './exports/sources';
 import { createRelay, type Relay } from './jobs/relay';
 import { createRunner, type Runner } from './jobs/runner';
 import { registerJobMetrics } from './jobs/stats';
+import { createNotices } from './notify';
 import { ensureBuiltinSchedules } from './schedules/builtin';
 import { createScheduler, type Scheduler } from './schedules/scheduler';
 
@@ -63,6 +65,7 @@ export async function startServer(
   try {
     await migrateDb(db);
     const deps = createDeps({ config, db, log, callbackSecret: secret, fetch: opts.fetch });
+    await checkSecretsKey(deps); // a changed SECRETS_KEY is a start-up error, not garbage at the first export
     if (opts.faults) deps.faults = opts.faults;
     if (config.streamEnabled && config.DINGTALK_CLIENT_ID && config.DINGTALK_CLIENT_SECRET) {
       const s = createStreamSupervisor({
@@ -143,6 +146,9 @@ export async function startServer(
     const { port } = started.address() as AddressInfo;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     await runner?.start();
+    // Notices (group robots, e-mail) from the durable outbox: one sender loop per job-running instance.
+    const notices = runner ? createNotices(deps, { box: deps.secrets }) : undefined;
+    await notices?.start();
     await scheduler.start();
     stream?.start();
     log.info({ url, database: db.kind, stream: Boolean(stream), locale: config.LOCALE }, 'chat-ops bot started');
@@ -161,6 +167,7 @@ export async function startServer(
           for (const t of timers) clearInterval(t);
           await scheduler.stop();
           await runner?.stop(config.JOB_SHUTDOWN_GRACE_MS);
+          await notices?.stop();
           await Promise.race([relay.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await deps.background.drain(10_000);
           await deps.publisher?.close();

@@ -1,9 +1,12 @@
 import { enCore } from './en/core';
+import { enExports } from './en/exports';
+import { enFiles } from './en/files';
 import { enIntake } from './en/intake';
 import { enJobs } from './en/jobs';
+import { enNotify } from './en/notify';
 import { enPush } from './en/push';
 import { enSchedules } from './en/schedules';
 import type { Catalog } from './zh-CN';
 
 /** English chat text (LOCALE=en), one file per area under en/. Same keys as zh-CN.ts. */
-export const en: Catalog = { ...enCore, ...enJobs, ...enPush, ...enIntake, ...enSchedules };
+export const en: Catalog = { ...enCore, ...enJobs, ...enPush, ...enIntake, ...enFiles, ...enExports, ...enNotify, ...enSchedules };

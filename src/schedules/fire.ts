@@ -1,5 +1,6 @@
 import type { Database } from '../db/client';
 import type { AnyJobDefinition } from '../jobs/types';
+import { payloadFor } from './payloads';
 import type { Schedule } from './store';
 
 /** What became of one fire. `duplicate`: another instance recorded it first. */
@@ -67,6 +68,7 @@ export async function startPending(
     await setOutcome(db, s.id, at, 'no_handler');
     return { outcome: 'no_handler' };
   }
+  const payload = await payloadFor(db, s, at);
   const [r] = await db.query<{ locked: number; job_id: number | null }>(
     `with p as (
        select schedule_id, fire_at from schedule_fires
@@ -86,7 +88,7 @@ export async function startPending(
       s.id,
       at,
       s.kind,
-      JSON.stringify(s.payload ?? {}),
+      JSON.stringify(payload ?? {}),
       def.maxAttempts ?? 3,
       def.softTimeoutMs ?? null,
       def.hardTimeoutMs ?? null,
