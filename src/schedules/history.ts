@@ -75,6 +75,7 @@ export function resultFacts(result: unknown): { rows?: number; url?: string } {
   if (!result || typeof result !== 'object') return {};
   const r = result as Record<string, unknown>;
   const rows = [r.rows, r.rowsCount, r.rowCount, r.rows_count].find((x) => typeof x === 'number') as number | undefined;
-  const url = [r.downloadUrl, r.url, r.link, r.download_url].find((x) => typeof x === 'string') as string | undefined;
+  const file = (r.file && typeof r.file === 'object' ? r.file : {}) as Record<string, unknown>;
+  const url = [r.downloadUrl, r.url, r.link, r.download_url, file.url].find((x) => typeof x === 'string') as string | undefined;
   return { rows, url };
 }
