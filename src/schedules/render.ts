@@ -68,9 +68,10 @@ export async function detailText(s: Schedule, stats: ScheduleStats, t: Translato
 
 /** A compact view of a payload for chat (long values cut). */
 export function payloadText(payload: Record<string, unknown>): string {
-  const parts = Object.entries(payload)
-    .filter(([k]) => !['requestedBy', 'requestedByName'].includes(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  // An export's `values` are bound at each fire from what was typed (`typed`): show what was typed.
+  const { typed, values: _bound, requestedBy: _by, requestedByName: _name, ...rest } = payload as Record<string, unknown>;
+  const shown = { ...rest, ...(typed && typeof typed === 'object' ? (typed as Record<string, unknown>) : {}) };
+  const parts = Object.entries(shown).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   const s = parts.join(' ');
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
