@@ -9,11 +9,13 @@ import { requireToken } from './http/auth';
 import { BODY_LIMITS } from './http/body';
 import { diagnosisApiRoutes } from './http/diagnosis-api';
 import { ApiError, errorBody } from './http/errors';
+import { exportsAdminRoutes } from './http/exports-admin';
 import { fileRoutes } from './http/files';
 import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
 import { jobsApiRoutes } from './http/jobs-api';
 import { pushHookRoutes } from './http/push-hook';
+import { schedulesApiRoutes } from './http/schedules-api';
 
 export { BODY_LIMITS } from './http/body';
 
@@ -71,6 +73,8 @@ export function createApp(deps: Deps): Hono {
   app.route('/', pushHookRoutes(deps));
   app.route('/', diagnosisApiRoutes(deps));
   app.route('/', fileRoutes(deps));
+  app.route('/', exportsAdminRoutes(deps));
+  app.route('/', schedulesApiRoutes(deps));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   return app;
 }

@@ -8,6 +8,7 @@ import type { Config } from './config';
 import type { Database } from './db/client';
 import { createBackground, type Deps } from './deps';
 import { loadModels } from './diagnosis/models';
+import { createSecretBox } from './exports/secret-box';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
 import { createMetrics } from './metrics/metrics';
@@ -42,6 +43,19 @@ export function createDeps(opts: {
   const publisher = config.AMQP_URL
     ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
     : undefined;
+  const secrets = createSecretBox(config);
+  const notifier = createReplier({
+    apiBase: config.DINGTALK_API_BASE,
+    robotCode: config.robotCode,
+    tokens,
+    fetch: fetchFn,
+    now,
+    log,
+    replyHosts: config.DINGTALK_REPLY_HOSTS,
+    // Loopback replies (npm run chat) only while callbacks are signed with the generated local secret.
+    allowLoopback: !config.DINGTALK_CLIENT_SECRET,
+    truncatedNote: (cut) => t('reply.truncated', { cut }),
+  });
   const deps: Deps = {
     config,
     db,
@@ -49,18 +63,7 @@ export function createDeps(opts: {
     t,
     now,
     fetch: fetchFn,
-    notifier: createReplier({
-      apiBase: config.DINGTALK_API_BASE,
-      robotCode: config.robotCode,
-      tokens,
-      fetch: fetchFn,
-      now,
-      log,
-      replyHosts: config.DINGTALK_REPLY_HOSTS,
-      // Loopback replies (npm run chat) only while callbacks are signed with the generated local secret.
-      allowLoopback: !config.DINGTALK_CLIENT_SECRET,
-      truncatedNote: (cut) => t('reply.truncated', { cut }),
-    }),
+    notifier,
     registry: createRegistry(commands),
     jobDefinitions: createJobDefinitions({
       config,
@@ -68,6 +71,7 @@ export function createDeps(opts: {
       presets,
       publisher,
       models,
+      secrets,
       fetch: fetchFn,
       callbackSecret: opts.callbackSecret,
       now,
@@ -79,6 +83,7 @@ export function createDeps(opts: {
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,
+    secrets,
   };
   return deps;
 }

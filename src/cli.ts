@@ -9,8 +9,10 @@ import { messageToText } from './chat/reply-sink';
 import { type Config, ConfigError, loadConfig, ROLES, type Role } from './config';
 import { createDb, type Database, DataDirLockedError } from './db/client';
 import { migrateDb } from './db/migrate';
+import { CliUsageError, EXPORTS_USAGE, runExportsCli } from './exports/admin-cli';
 import { createApiToken, listApiTokens, revokeApiToken } from './http/tokens';
 import { createLogger } from './logger';
+import { NOTICE_CLI_USAGE, runNoticeCli } from './notify/notice-cli';
 
 // `npm run cli -- <command>`: admin tasks (API tokens) and any chat command, run locally against
 // the configured database with the admin role.
@@ -18,6 +20,7 @@ const USAGE = `usage:
   npm run cli -- token create <name> [--role viewer|operator|admin]   issue an API token (printed once)
   npm run cli -- token revoke <name>                                   revoke it
   npm run cli -- token list                                            list tokens
+${EXPORTS_USAGE}${NOTICE_CLI_USAGE}
   npm run cli -- <command> [args…]                                     run a chat command, e.g. help, ping
 `;
 
@@ -83,6 +86,18 @@ try {
     } else {
       fail(USAGE);
     }
+  } else if (argv[0] === 'source' || argv[0] === 'task') {
+    const deps = createDeps({ config: cfg, db: database, log, callbackSecret: resolveCallbackSecret(cfg).secret });
+    try {
+      for (const line of await runExportsCli(deps, argv, operator)) out(line);
+    } catch (err) {
+      if (!(err instanceof CliUsageError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      exitCode = 2;
+    }
+  } else if (argv[0] === 'notice') {
+    const deps = createDeps({ config: cfg, db: database, log, callbackSecret: resolveCallbackSecret(cfg).secret });
+    exitCode = await runNoticeCli(deps, argv.slice(1), out);
   } else {
     const deps = createDeps({ config: cfg, db: database, log, callbackSecret: resolveCallbackSecret(cfg).secret });
     const caller = { key: operator, nick: operator, role: 'admin' as const };

@@ -79,7 +79,6 @@ const schema = z.object({
   PUSH_ALLOWED_QUEUES: list.optional(),
   PUSH_EXTRA_QUEUES: list.default([]),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
-  AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
 
   DIAGNOSIS_MODELS: z.string().min(1).optional(),
   DIAGNOSIS_MODELS_FILE: z.string().min(1).optional(),
@@ -96,6 +95,26 @@ const schema = z.object({
     }),
   FILES_DIR: z.string().min(1).optional(),
   FILES_TTL_HOURS: int(1, 24 * 365).default(168),
+  SECRETS_KEY: z.string().min(1).optional(),
+  AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
+
+  DINGTALK_OAPI_BASE: z
+    .string()
+    .refine(isOapiBase, {
+      error: 'expected https:// on a DingTalk host (oapi.dingtalk.com, oapi.dingtalk.io), or http://127.0.0.1:<port> for a local stand-in',
+    })
+    .transform((s) => s.replace(/\/+$/, ''))
+    .default('https://oapi.dingtalk.com'),
+  NOTICE_MAX_ATTEMPTS: int(1, 100).default(8),
+  NOTICE_ROBOT_PER_MINUTE: int(1, 20).default(20),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: int(1, 65535).default(465),
+  SMTP_SECURE: onOff.default('auto'),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  SMTP_FROM: z.string().min(3).optional(),
+  SMTP_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  SMTP_MAX_ATTACHMENT_BYTES: int(0, 1_073_741_824).default(26_214_400),
 });
 
 const examples: Record<keyof z.input<typeof schema>, string> = {
@@ -142,6 +161,18 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   DIAGNOSIS_API_RATE_LIMITS: '3,30,5,10',
   FILES_DIR: './data/files',
   FILES_TTL_HOURS: '168',
+  SECRETS_KEY: '(32 random bytes, base64: openssl rand -base64 32)',
+  DINGTALK_OAPI_BASE: 'https://oapi.dingtalk.com',
+  NOTICE_MAX_ATTEMPTS: '8',
+  NOTICE_ROBOT_PER_MINUTE: '20',
+  SMTP_HOST: 'smtp.exmail.qq.com',
+  SMTP_PORT: '465',
+  SMTP_SECURE: 'auto',
+  SMTP_USER: 'bot@example.com',
+  SMTP_PASSWORD: '(the mailbox or app password)',
+  SMTP_FROM: '"数据导出" <bot@example.com>',
+  SMTP_TIMEOUT_MS: '60000',
+  SMTP_MAX_ATTACHMENT_BYTES: '26214400',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -195,6 +226,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (hasId && !hasSecret) {
     problems.push('DINGTALK_CLIENT_SECRET: missing while DINGTALK_CLIENT_ID is set; set the app secret from the DingTalk console');
   }
+  if (input.SMTP_HOST && !input.SMTP_FROM && !input.SMTP_USER) {
+    problems.push('SMTP_FROM: missing while SMTP_HOST is set; set the sender address, e.g. SMTP_FROM=bot@example.com (or SMTP_USER)');
+  }
+  if (input.SMTP_USER && !input.SMTP_PASSWORD) {
+    problems.push('SMTP_PASSWORD: missing while SMTP_USER is set; set the mailbox (or app) password');
+  }
   const c = parsed.success ? parsed.data : undefined;
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return Object.freeze({
@@ -206,9 +243,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   });
 }
 
+/** DingTalk's legacy API host over https, or a loopback stand-in (tests, a local proxy). */
+function isOapiBase(s: string): boolean {
+  try {
+    const u = new URL(s);
+    if (u.pathname !== '/' || u.search || u.username) return false;
+    if (u.protocol === 'https:' && /(^|\.)dingtalk\.(com|io)$/.test(u.hostname)) return true;
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname === '127.0.0.1';
+  } catch {
+    return false;
+  }
+}
+
 function redact(key: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/SECRET|PASSWORD|DIAGNOSIS_MODELS$/.test(key)) return '***';
+  if (/SECRET|PASSWORD|KEY|DIAGNOSIS_MODELS$/.test(key)) return '***';
   return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 

@@ -3,6 +3,7 @@ import type { CommandRegistry } from './chat/registry';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import type { ModelSet } from './diagnosis/models';
+import type { SecretBox } from './exports/secret-box';
 import type { Translator } from './i18n';
 import type { AnyJobDefinition } from './jobs/types';
 import type { Metrics } from './metrics/metrics';
@@ -50,6 +51,8 @@ export interface Deps {
   background: Background;
   /** The key that signs HTTP callbacks: the app secret, or one generated and kept in DATA_DIR. */
   callbackSecret: string;
+  /** Seals stored credentials (data-source passwords, robot secrets); SECRETS_KEY or DATA_DIR/secrets-key. */
+  secrets: SecretBox;
   stream?: { status(): StreamStatus };
   /** Test-only fault points (a crash between two steps); never set in production. */
   faults?: Faults;

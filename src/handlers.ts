@@ -4,6 +4,8 @@ import { createDiagnosisJob } from './diagnosis/diagnosis-job';
 import type { ModelSet } from './diagnosis/models';
 import { createReportPublisher } from './diagnosis/xlsx-report';
 import { createQueuedChatJob, createQueuedCommandJob } from './edge/queued-jobs';
+import { createExportJob } from './exports/export-job';
+import type { SecretBox } from './exports/secret-box';
 import { filesCleanupStep } from './files/cleanup';
 import type { Translator } from './i18n';
 import { createCleanupJob } from './jobs/cleanup';
@@ -22,6 +24,7 @@ export function createJobDefinitions(env: {
   presets: PresetRegistry;
   publisher?: Publisher;
   models: ModelSet;
+  secrets: SecretBox;
   fetch: typeof fetch;
   callbackSecret: string;
   now: () => number;
@@ -37,6 +40,7 @@ export function createJobDefinitions(env: {
   return [
     createCleanupJob([filesCleanupStep(env)]),
     createPushJob(env),
+    createExportJob(env),
     createDiagnosisJob({ ...env, reports }),
     createQueuedChatJob(deps),
     createQueuedCommandJob(deps),

@@ -12,10 +12,13 @@ import { createDb, type Database } from './db/client';
 import { migrateDb } from './db/migrate';
 import type { Deps, Faults } from './deps';
 import { errorMessage } from './errors';
-import { scheduleCleanup } from './jobs/cleanup';
+import { checkSecretsKey } from './exports/sources';
 import { createRelay, type Relay } from './jobs/relay';
 import { createRunner, type Runner } from './jobs/runner';
 import { registerJobMetrics } from './jobs/stats';
+import { createNotices } from './notify';
+import { ensureBuiltinSchedules } from './schedules/builtin';
+import { createScheduler, type Scheduler } from './schedules/scheduler';
 
 /** A running instance: HTTP server, optional Stream client, and what stops them. */
 export interface RunningServer {
@@ -24,6 +27,7 @@ export interface RunningServer {
   /** The job runner (absent with RUN_JOBS=false). */
   runner?: Runner;
   relay: Relay;
+  scheduler: Scheduler;
   stop(): Promise<void>;
 }
 
@@ -39,7 +43,6 @@ export class PortUnavailableError extends Error {
   }
 }
 
-const CLEANUP_EVERY_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 15_000;
 
 /**
@@ -62,6 +65,7 @@ export async function startServer(
   try {
     await migrateDb(db);
     const deps = createDeps({ config, db, log, callbackSecret: secret, fetch: opts.fetch });
+    await checkSecretsKey(deps); // a changed SECRETS_KEY is a start-up error, not garbage at the first export
     if (opts.faults) deps.faults = opts.faults;
     if (config.streamEnabled && config.DINGTALK_CLIENT_ID && config.DINGTALK_CLIENT_SECRET) {
       const s = createStreamSupervisor({
@@ -110,15 +114,12 @@ export async function startServer(
       // Periodic chores every instance may do; the database keeps them from clashing.
       const chore = (what: string, fn: () => Promise<unknown>) => () =>
         void fn().catch((err) => log.warn({ err: errorMessage(err) }, `${what} failed`));
-      const cleanup = chore('scheduling the clean-up', () => scheduleCleanup(db, config.JOB_RETENTION_DAYS, CLEANUP_EVERY_MS));
       timers.push(
-        setInterval(cleanup, CLEANUP_EVERY_MS),
         setInterval(
           chore('final-message sweep', () => relay.sweep()),
           SWEEP_EVERY_MS,
         ),
       );
-      timers.push(setTimeout(cleanup, 60_000));
     }
     // Chat messages a dead process recorded but never finished: run them again (or apologise).
     const sweepEvery = Math.max(250, Math.floor(config.INBOUND_LEASE_MS / 2));
@@ -126,6 +127,14 @@ export async function startServer(
       setInterval(() => void sweepInbound(deps).catch((err) => log.warn({ err: errorMessage(err) }, 'inbound sweep failed')), sweepEvery),
     );
     for (const t of timers) t.unref();
+    // Schedules (the retention clean-up is a built-in one) fire in every instance, once per fire.
+    const scheduler = createScheduler({
+      db,
+      log: log.child({ component: 'scheduler' }),
+      definitions: deps.jobDefinitions,
+      ensure: (d) => ensureBuiltinSchedules(d, config.JOB_RETENTION_DAYS),
+      retentionDays: config.JOB_RETENTION_DAYS,
+    });
     const app = createApp(deps);
     const started = await new Promise<ServerType>((resolve, reject) => {
       const srv = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(srv));
@@ -137,6 +146,10 @@ export async function startServer(
     const { port } = started.address() as AddressInfo;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     await runner?.start();
+    // Notices (group robots, e-mail) from the durable outbox: one sender loop per job-running instance.
+    const notices = runner ? createNotices(deps, { box: deps.secrets }) : undefined;
+    await notices?.start();
+    await scheduler.start();
     stream?.start();
     log.info({ url, database: db.kind, stream: Boolean(stream), locale: config.LOCALE }, 'chat-ops bot started');
     let stopping: Promise<void> | undefined;
@@ -145,13 +158,16 @@ export async function startServer(
       url,
       runner,
       relay,
+      scheduler,
       stop() {
         stopping ??= (async () => {
           // No new work in, then let running jobs finish (or release them), then close.
           await stream?.stop();
           await new Promise<void>((resolve) => started.close(() => resolve()));
           for (const t of timers) clearInterval(t);
+          await scheduler.stop();
           await runner?.stop(config.JOB_SHUTDOWN_GRACE_MS);
+          await notices?.stop();
           await Promise.race([relay.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
           await deps.background.drain(10_000);
           await deps.publisher?.close();

@@ -246,3 +246,155 @@ export const files = pgTable(
   },
   (t) => [index('files_job_idx').on(t.jobId), index('files_expiry_idx').on(t.expiresAt).where(sql`removed_at is null`)],
 );
+
+/** External databases exports read from; the password is sealed with the secrets key (never plain). */
+export const dataSources = pgTable(
+  'data_sources',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(), // postgres | mysql
+    host: text('host').notNull(),
+    port: integer('port').notNull(),
+    database: text('database').notNull(),
+    username: text('username').notNull(),
+    /** `v1.<keyId>.<iv>.<tag>.<ciphertext>` (AES-256-GCM), or null for no password. */
+    passwordEnc: text('password_enc'),
+    /** Fingerprint of the key that sealed the password: a changed key is caught at start-up. */
+    keyId: text('key_id'),
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('data_sources_name_uq').on(t.name)],
+);
+
+/** Named, parameterised SQL exports (the definition; every run is a job). */
+export const exportTasks = pgTable(
+  'export_tasks',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    /** The whole definition as validated by src/exports/task-schema.ts. */
+    spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('export_tasks_name_uq').on(t.name)],
+);
+
+/** Delivery states of a notice: waiting (or due again), being sent, delivered, given up. */
+export const NOTICE_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
+
+/**
+ * The notice outbox: one row per (notice, target), written in the same transaction as the result
+ * where the caller can, sent by a loop on any instance (claimed with SKIP LOCKED, leased), retried
+ * with backoff, and kept with its final state so a failed delivery stays visible.
+ */
+export const noticeDeliveries = pgTable(
+  'notice_deliveries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    jobId: bigint('job_id', { mode: 'number' }),
+    /** robot | conversation | group | email */
+    channel: text('channel').notNull(),
+    /** The resolved target; robot credentials stay sealed by the SecretBox. */
+    target: jsonb('target').notNull(),
+    /** The rendered notice: title, markdown, text, html, optional attachment. */
+    message: jsonb('message').notNull(),
+    /** Where to announce a final failure (the requester's conversation), if anywhere. */
+    announceTo: jsonb('announce_to'),
+    /** Enqueueing twice with the same key (a retried job) adds nothing. */
+    dedupeKey: text('dedupe_key'),
+    status: text('status').$type<NoticeStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(8),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('notice_deliveries_dedupe_uq').on(t.dedupeKey).where(sql`dedupe_key is not null`),
+    index('notice_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status in ('pending', 'sending')`),
+    index('notice_deliveries_job_idx').on(t.jobId),
+  ],
+);
+
+/**
+ * Per custom robot (keyed by a hash of its token): send times within the last window and a block
+ * after DingTalk said "too fast" (130101). Shared by every instance, updated in single statements.
+ */
+export const noticeRobotWindows = pgTable('notice_robot_windows', {
+  robotKey: text('robot_key').primaryKey(),
+  stamps: timestamp('stamps', { withTimezone: true }).array().notNull().default(sql`'{}'`),
+  blockedUntil: timestamp('blocked_until', { withTimezone: true }),
+  /** 130101 answers in a row (grows the block); reset by a success. */
+  strikes: integer('strikes').notNull().default(0),
+});
+
+/** Schedule types: a cron expression in a time zone, one shot at a time, or run on demand only. */
+export const SCHEDULE_TYPES = ['cron', 'date', 'manual'] as const;
+export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
+/** Whether a schedule fires: active fires; paused and stopped do not (stop also cancels its run). */
+export const SCHEDULE_STATES = ['active', 'paused', 'stopped'] as const;
+export type ScheduleState = (typeof SCHEDULE_STATES)[number];
+/** While the previous run is unfinished a fire is skipped (default), or one is queued behind it. */
+export const OVERLAP_POLICIES = ['skip', 'queue'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+/**
+ * A schedule is its own configuration and state: the row says what runs (job kind + payload),
+ * when (cron + zone, a date, or manual), whether it fires (state), and where the result goes.
+ */
+export const schedules = pgTable(
+  'schedules',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').notNull().default({}),
+    type: text('type').$type<ScheduleType>().notNull(),
+    cron: text('cron'),
+    timezone: text('timezone').notNull().default('Asia/Shanghai'),
+    /** The one fire of a `date` schedule. */
+    runAt: timestamp('run_at', { withTimezone: true }),
+    state: text('state').$type<ScheduleState>().notNull().default('active'),
+    misfireGraceSec: integer('misfire_grace_sec').notNull().default(1800),
+    overlap: text('overlap').$type<OverlapPolicy>().notNull().default('skip'),
+    replyTo: jsonb('reply_to'),
+    owner: text('owner').notNull(),
+    builtin: boolean('builtin').notNull().default(false),
+    lastFireAt: timestamp('last_fire_at', { withTimezone: true }),
+    nextFireAt: timestamp('next_fire_at', { withTimezone: true }),
+    /** Fires up to this time have been dealt with (run, skipped or recorded missed). */
+    checkedThrough: timestamp('checked_through', { withTimezone: true }).notNull().defaultNow(),
+    missedCount: integer('missed_count').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('schedules_name_uq').on(t.name)],
+);
+
+/**
+ * One row per fire of a schedule: the primary key (schedule, fire time) is what makes N instances
+ * produce one job per fire. Outcome: fired (job_id), skipped (overlap), pending (queued behind the
+ * previous run), missed (older than the grace period after downtime).
+ */
+export const scheduleFires = pgTable(
+  'schedule_fires',
+  {
+    scheduleId: bigint('schedule_id', { mode: 'number' }).notNull(),
+    fireAt: timestamp('fire_at', { withTimezone: true }).notNull(),
+    outcome: text('outcome').notNull(),
+    reason: text('reason').notNull().default('scheduled'), // scheduled | catch_up | manual
+    jobId: bigint('job_id', { mode: 'number' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.fireAt] }), index('schedule_fires_job_idx').on(t.jobId)],
+);

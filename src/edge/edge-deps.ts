@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config';
 import type { Database } from '../db/types';
 import type { Background, Deps } from '../deps';
 import { loadModels } from '../diagnosis/models';
+import type { SecretBox } from '../exports/secret-box';
 import { createJobDefinitions } from '../handlers';
 import { createTranslator } from '../i18n';
 import { createMetrics } from '../metrics/metrics';
@@ -66,6 +67,12 @@ export function createEdgeDeps(opts: {
   const now = opts.now ?? Date.now;
   // The edge never calls a model (Node instances run diagnoses); the inline list is enough to check names.
   const models = loadModels({ DIAGNOSIS_MODELS: config.DIAGNOSIS_MODELS, DIAGNOSIS_MODELS_FILE: undefined });
+  // Stored credentials (data sources, robot webhooks) are opened only on Node instances.
+  const secrets: SecretBox = {
+    encrypt: noSecrets,
+    decrypt: noSecrets,
+    keyId: noSecrets,
+  };
   return {
     config,
     db: opts.db,
@@ -87,11 +94,17 @@ export function createEdgeDeps(opts: {
       models,
       fetch: globalThis.fetch,
       callbackSecret: opts.settings.secret,
+      secrets,
     }),
     models,
+    secrets,
     presets,
     metrics: createMetrics(),
     background: opts.background,
     callbackSecret: opts.settings.secret,
   };
+}
+
+function noSecrets(): never {
+  throw new Error('the edge holds no stored credentials: Node instances open them');
 }

@@ -35,7 +35,7 @@ const BATCH = 1000;
  */
 export const cleanupJob = createCleanupJob();
 
-/** The clean-up job with extra steps run after the jobs' own. */
+/** The clean-up job with extra steps (domain clean-ups) run after the jobs' own. */
 export function createCleanupJob(steps: CleanupStep[] = []) {
   return defineJob<CleanupPayload, CleanupResult>({
     kind: 'jobs_cleanup',
