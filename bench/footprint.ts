@@ -112,10 +112,11 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
     const submitted = (await res.json()) as { jobId?: number };
     if (res.status !== 202 || !submitted.jobId) throw new Error(`push not accepted: ${res.status} ${JSON.stringify(submitted)}`);
     for (;;) {
-      await sleep(250);
-      const { job } = (await (await fetch(`${base}/api/jobs/${submitted.jobId}`, { headers: auth })).json()) as {
-        job: { status: string; error?: string };
-      };
+      await sleep(500);
+      const status = await fetch(`${base}/api/jobs/${submitted.jobId}`, { headers: auth });
+      if (status.status === 429) continue; // the token's rate limit: ask again later
+      const { job } = (await status.json()) as { job?: { status: string; error?: string } };
+      if (!job) throw new Error(`GET /api/jobs/${submitted.jobId} answered ${status.status}`);
       if (job.status === 'succeeded') break;
       if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`push ${job.status}: ${job.error}`);
     }
