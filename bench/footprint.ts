@@ -21,6 +21,10 @@ const MESSAGES = Number(process.env.BENCH_FOOTPRINT_MESSAGES ?? 100_000);
 const SETTLE_MS = Number(process.env.BENCH_FOOTPRINT_SETTLE_MS ?? 60_000);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOT = path.join(ROOT, 'dist/bench/footprint-bot.js');
+/** The node flags `npm start` runs the bot with (package.json), so the bench measures the same process. */
+const NODE_FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 
 type Mode = 'pgliteFirst' | 'pgliteWarm' | 'postgres';
 const TARGETS: Record<Mode, { readyMs: number; idleRssMb: number; afterJobsRssMb?: number }> = {
@@ -64,7 +68,7 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', BOT], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, BOT], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
@@ -169,6 +173,7 @@ export async function run() {
     bench: 'footprint',
     node: process.version,
     cpus: os.cpus().length,
+    nodeFlags: NODE_FLAGS,
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))),
   };
   try {
