@@ -33,6 +33,12 @@ const TARGETS: Record<Mode, { readyMs: number; idleRssMb: number; afterJobsRssMb
   postgres: { readyMs: 1500, idleRssMb: 120 },
 };
 
+/** CPU time the process has used (user + system), in ms: unlike wall time, it does not depend on the machine's load. */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100); // utime, stime in 1/100 s
+};
+
 const rssMb = (pid: number, field = 'VmRSS') => {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(m?.[1]) / 1024);
@@ -94,6 +100,7 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
       await sleep(20);
     }
     const readyMs = Math.round(performance.now() - started);
+    const cpuMsToReady = cpuMs(pid);
     await sleep(5000);
     const idleRssMb = rssMb(pid);
 
@@ -141,6 +148,7 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
     };
     return {
       readyMs,
+      cpuMsToReady,
       idleRssMb,
       jobs: { n: JOBS, seconds: Number(jobsSeconds.toFixed(1)), afterRssMb: afterJobsRssMb, settledRssMb: afterJobsSettledRssMb },
       push: { messages: MESSAGES, seconds: Number(pushSeconds.toFixed(1)), afterRssMb: afterPushRssMb },
