@@ -6,14 +6,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { callbackRoutes } from './chat/callback-route';
 import type { Deps } from './deps';
 import { requireToken } from './http/auth';
+import { BODY_LIMITS } from './http/body';
 import { ApiError, errorBody } from './http/errors';
 import { healthRoutes } from './http/health';
 import { hookRoutes } from './http/hooks';
 import { jobsApiRoutes } from './http/jobs-api';
 import { pushHookRoutes } from './http/push-hook';
 
-/** Largest request bodies accepted: a robot callback is a few KB; webhook and API calls carry item lists. */
-export const BODY_LIMITS = { callback: 256 * 1024, api: 1024 * 1024 } as const;
+export { BODY_LIMITS } from './http/body';
 
 const CODES: Record<number, string> = { 400: 'bad_args', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'too_large' };
 

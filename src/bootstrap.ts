@@ -40,7 +40,7 @@ export function createDeps(opts: {
   const publisher = config.AMQP_URL
     ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
     : undefined;
-  return {
+  const deps: Deps = {
     config,
     db,
     log,
@@ -60,11 +60,12 @@ export function createDeps(opts: {
       truncatedNote: (cut) => t('reply.truncated', { cut }),
     }),
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now }),
+    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now, deps: () => deps }),
     presets,
     publisher,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,
   };
+  return deps;
 }

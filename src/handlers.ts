@@ -1,4 +1,6 @@
 import type { Config } from './config';
+import type { Deps } from './deps';
+import { createQueuedChatJob, createQueuedCommandJob } from './edge/queued-jobs';
 import type { Translator } from './i18n';
 import { cleanupJob } from './jobs/cleanup';
 import type { AnyJobDefinition } from './jobs/types';
@@ -16,6 +18,13 @@ export function createJobDefinitions(env: {
   presets: PresetRegistry;
   publisher?: Publisher;
   now?: () => number;
+  /** The process's Deps, read when a job runs (the queued edge kinds dispatch like the transports). */
+  deps?: () => Deps;
 }): AnyJobDefinition[] {
-  return [cleanupJob, createPushJob(env)];
+  const deps =
+    env.deps ??
+    (() => {
+      throw new Error('the queued edge job kinds need the process Deps: pass deps to createJobDefinitions');
+    });
+  return [cleanupJob, createPushJob(env), createQueuedChatJob(deps), createQueuedCommandJob(deps)];
 }

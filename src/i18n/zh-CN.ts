@@ -1,4 +1,5 @@
 import { zhCore } from './zh-CN/core';
+import { zhEdge } from './zh-CN/edge';
 import { zhIntake } from './zh-CN/intake';
 import { zhJobs } from './zh-CN/jobs';
 import { zhPush } from './zh-CN/push';
@@ -8,7 +9,7 @@ import { zhPush } from './zh-CN/push';
  * file per area under zh-CN/ (each with its English twin under en/). `{name}` placeholders are filled
  * by the translator. en.ts must have exactly the same keys (the types enforce it).
  */
-export const zhCN = { ...zhCore, ...zhJobs, ...zhPush, ...zhIntake } as const;
+export const zhCN = { ...zhCore, ...zhJobs, ...zhPush, ...zhIntake, ...zhEdge } as const;
 
 /** The shape every locale's catalog has. */
 export type Catalog = { readonly [K in keyof typeof zhCN]: string };
