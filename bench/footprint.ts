@@ -21,12 +21,22 @@ const MESSAGES = Number(process.env.BENCH_FOOTPRINT_MESSAGES ?? 100_000);
 const SETTLE_MS = Number(process.env.BENCH_FOOTPRINT_SETTLE_MS ?? 60_000);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOT = path.join(ROOT, 'dist/bench/footprint-bot.js');
+/** The node flags `npm start` runs the bot with (package.json), so the bench measures the same process. */
+const NODE_FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 
 type Mode = 'pgliteFirst' | 'pgliteWarm' | 'postgres';
 const TARGETS: Record<Mode, { readyMs: number; idleRssMb: number; afterJobsRssMb?: number }> = {
   pgliteFirst: { readyMs: 8000, idleRssMb: 250, afterJobsRssMb: 300 },
   pgliteWarm: { readyMs: 3000, idleRssMb: 250, afterJobsRssMb: 300 },
   postgres: { readyMs: 1500, idleRssMb: 120 },
+};
+
+/** CPU time the process has used (user + system), in ms: unlike wall time, it does not depend on the machine's load. */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100); // utime, stime in 1/100 s
 };
 
 const rssMb = (pid: number, field = 'VmRSS') => {
@@ -64,7 +74,7 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', BOT], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, BOT], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
@@ -72,6 +82,7 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
       LOG_LEVEL: 'warn',
       AMQP_URL: AMQP,
       PUSH_ALLOWED_QUEUES: 'footprint_*',
+      RATE_LIMIT_PER_MINUTE: '10000', // the bench polls its push job's status
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -89,6 +100,7 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
       await sleep(20);
     }
     const readyMs = Math.round(performance.now() - started);
+    const cpuMsToReady = cpuMs(pid);
     await sleep(5000);
     const idleRssMb = rssMb(pid);
 
@@ -113,9 +125,9 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
     if (res.status !== 202 || !submitted.jobId) throw new Error(`push not accepted: ${res.status} ${JSON.stringify(submitted)}`);
     for (;;) {
       await sleep(250);
-      const { job } = (await (await fetch(`${base}/api/jobs/${submitted.jobId}`, { headers: auth })).json()) as {
-        job: { status: string; error?: string };
-      };
+      const status = await fetch(`${base}/api/jobs/${submitted.jobId}`, { headers: auth });
+      const { job } = (await status.json()) as { job?: { status: string; error?: string } };
+      if (!job) throw new Error(`GET /api/jobs/${submitted.jobId} answered ${status.status}`);
       if (job.status === 'succeeded') break;
       if (job.status === 'failed' || job.status === 'cancelled') throw new Error(`push ${job.status}: ${job.error}`);
     }
@@ -136,6 +148,7 @@ async function measure(mode: Mode, env: Record<string, string>, queue: string) {
     };
     return {
       readyMs,
+      cpuMsToReady,
       idleRssMb,
       jobs: { n: JOBS, seconds: Number(jobsSeconds.toFixed(1)), afterRssMb: afterJobsRssMb, settledRssMb: afterJobsSettledRssMb },
       push: { messages: MESSAGES, seconds: Number(pushSeconds.toFixed(1)), afterRssMb: afterPushRssMb },
@@ -168,6 +181,7 @@ export async function run() {
     bench: 'footprint',
     node: process.version,
     cpus: os.cpus().length,
+    nodeFlags: NODE_FLAGS,
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))),
   };
   try {

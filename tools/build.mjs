@@ -5,7 +5,6 @@
 // traces name .ts lines (node --enable-source-maps). Type checking is `npm run typecheck`.
 // Then it prepares the embedded database's template cluster (src/db/pglite-init.ts), once.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 
 let esbuild;
 try {
@@ -16,8 +15,9 @@ try {
   process.exit(process.env.npm_lifecycle_event === 'prepare' ? 0 : 1);
 }
 
+// dist/ is written over, not emptied first: a running bot (npm start) may still import a lazy chunk
+// while `npm run cli` rebuilds, and chunks are named by content, so the same source yields the same files.
 const outdir = new URL('../dist/', import.meta.url).pathname;
-rmSync(outdir, { recursive: true, force: true });
 await esbuild.build({
   entryPoints: ['src/main.ts', 'src/cli.ts', 'tools/pglite-template.ts', 'bench/footprint-bot.ts'],
   outbase: '.',
