@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   parse: async () => (await import('./parse')).run(),
   jobs: async () => (await import('./jobs')).run(),
   push: async () => (await import('./push')).run(),
+  footprint: async () => (await import('./footprint')).run(),
 };
 
 const name = process.argv[2];

@@ -1,6 +1,7 @@
 /** Chat text (Simplified Chinese) for the dispatcher, argument errors, /help, /ping, /whoami. */
 export const zhCore = {
   // dispatcher
+  'dispatch.repeatedKey': '参数 {key} 给了不止一次（{values}），只能给一个值。例如：{usage}',
   'dispatch.empty': '有什么可以帮你？发送 /help 查看所有命令。',
   'dispatch.unknown': '没有“{name}”这个命令。发送 /help 查看所有命令。',
   'dispatch.unknownWithSuggestion': '没有“{name}”这个命令，你是不是想用 {suggestions}？发送 /help 查看所有命令。',
@@ -22,7 +23,7 @@ export const zhCore = {
 
   // argument errors
   'args.expect.number': '数字',
-  'args.expect.boolean': 'true 或 false',
+  'args.expect.boolean': '“true”或“false”',
   'args.expect.list': '用逗号分隔的列表',
   'args.expect.text': '文字',
   'args.expect.nonEmpty': '非空的值',
