@@ -5,7 +5,7 @@ import { EmailError, type EmailSender } from './email';
 import type { StoredNotice } from './outbox';
 import { robotKey, robotMarkdownBody } from './robot';
 import { postToRobot } from './robot-client';
-import { blockRobot, clearRobotStrikes, takeRobotSlot } from './robot-window';
+import { blockRobot, clearRobotStrikes, settleRobotSlot, takeRobotSlot } from './robot-window';
 import type { SecretBox } from './secret-box';
 import { openRobotCredentials, type ResolvedTarget } from './targets';
 
@@ -94,7 +94,7 @@ async function deliverToRobot(
     { fetch: ctx.fetch, oapiBase: ctx.oapiBase, now: ctx.now, signal: ctx.signal, timeoutMs: ctx.requestTimeoutMs },
     creds,
     body,
-  );
+  ).finally(() => settleRobotSlot(ctx.db, key, slot.stamp));
   if (verdict.kind === 'unreachable') return { kind: 'retry', error: verdict.message };
   if (verdict.kind === 'http') {
     return verdict.status >= 500 || verdict.status === 429

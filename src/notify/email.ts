@@ -46,7 +46,10 @@ export function createEmailSender(config: SmtpConfig): EmailSender {
     transport ??= import('nodemailer').then((mod) => {
       const nodemailer = (mod as unknown as { default?: typeof mod }).default ?? mod;
       const secure = config.SMTP_SECURE === 'on' || (config.SMTP_SECURE === 'auto' && config.SMTP_PORT === 465);
+      // A small pool: a burst of notices reuses connections instead of a handshake per mail.
       return nodemailer.createTransport({
+        pool: true,
+        maxConnections: 3,
         host: config.SMTP_HOST,
         port: config.SMTP_PORT,
         secure,

@@ -1,7 +1,7 @@
 import type { Database } from '../db/client';
 
 /** Outcome of asking for a send slot: go now, or wait this long (never drop). */
-export type Slot = { granted: true } | { granted: false; waitMs: number };
+export type Slot = { granted: true; stamp: string } | { granted: false; waitMs: number };
 
 /**
  * Take one send slot for a robot in a sliding window shared by every instance (DingTalk allows 20
@@ -9,7 +9,7 @@ export type Slot = { granted: true } | { granted: false; waitMs: number };
  * and the database clock is the only clock. A robot blocked after a 130101 gets no slot until then.
  */
 export async function takeRobotSlot(db: Database, key: string, limit: number, windowMs: number): Promise<Slot> {
-  const rows = await db.query<{ granted: number }>(
+  const rows = await db.query<{ stamp: string | null }>(
     `with w as (
        insert into notice_robot_windows as w (robot_key, stamps) values ($1, array[clock_timestamp()])
        on conflict (robot_key) do update
@@ -17,11 +17,12 @@ export async function takeRobotSlot(db: Database, key: string, limit: number, wi
                       || clock_timestamp()
          where (w.blocked_until is null or w.blocked_until <= clock_timestamp())
            and (select count(*) from unnest(w.stamps) s where s > clock_timestamp() - make_interval(secs => $2::float8 / 1000)) < $3::int
-       returning 1
-     ) select count(*)::int as granted from w`,
+       returning w.stamps[array_length(w.stamps, 1)]::text as stamp
+     ) select (select stamp from w) as stamp`,
     [key, windowMs, limit],
   );
-  if ((rows[0]?.granted ?? 0) > 0) return { granted: true };
+  const stamp = rows[0]?.stamp;
+  if (stamp) return { granted: true, stamp };
   const wait = await db.query<{ wait_ms: number | null }>(
     `select greatest(
        coalesce(extract(epoch from (blocked_until - clock_timestamp())) * 1000, 0),
@@ -51,6 +52,18 @@ export async function blockRobot(db: Database, key: string, baseMs: number, maxM
     [key, baseMs, maxMs],
   );
   return Math.max(1, Math.ceil(Number(rows[0]?.wait_ms ?? baseMs)));
+}
+
+/**
+ * The request of a granted slot is over: move its stamp to now. DingTalk counts a message when it
+ * arrives, which is after we took the slot; counting from the answer keeps a slow request from
+ * letting the 21st message of a minute through.
+ */
+export async function settleRobotSlot(db: Database, key: string, stamp: string): Promise<void> {
+  await db.query(
+    'update notice_robot_windows set stamps = array_replace(stamps, $2::timestamptz, clock_timestamp()) where robot_key = $1',
+    [key, stamp],
+  );
 }
 
 /** A message went through: the next 130101 starts from the base block again. */

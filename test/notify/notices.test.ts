@@ -5,7 +5,7 @@ import type { Deps } from '../../src/deps';
 import { UserError } from '../../src/errors';
 import { createNotices, type Notices } from '../../src/notify';
 import { enqueueNotice, listDeliveries, retryDelivery } from '../../src/notify/outbox';
-import { blockRobot, clearRobotStrikes, takeRobotSlot } from '../../src/notify/robot-window';
+import { blockRobot, clearRobotStrikes, settleRobotSlot, takeRobotSlot } from '../../src/notify/robot-window';
 import { createDeliveryTarget, type DeliveryTarget, openRobotCredentials, type TaskTarget } from '../../src/notify/targets';
 import type { ReplyTarget } from '../../src/outbound';
 import { createTestDb, DB_KINDS, type DbKind, type TestDb } from '../helpers/db';
@@ -225,12 +225,21 @@ describe('notice delivery against a real Postgres', () => {
     const otherDb = await createDb({ url: tdb.url, poolSize: 2 });
     try {
       const key = 'window-test-robot';
-      for (let i = 0; i < 3; i++) expect(await takeRobotSlot(i % 2 ? otherDb : tdb.db, key, 3, 60_000)).toEqual({ granted: true });
+      for (let i = 0; i < 3; i++) expect(await takeRobotSlot(i % 2 ? otherDb : tdb.db, key, 3, 60_000)).toMatchObject({ granted: true });
+      // A finished request's stamp moves to its answer time (DingTalk counts on arrival, after our slot).
+      const late = await takeRobotSlot(tdb.db, 'settle-test-robot', 3, 60_000);
+      if (!late.granted) throw new Error('expected a slot');
+      await settleRobotSlot(otherDb, 'settle-test-robot', late.stamp);
+      const [w] = await tdb.db.query<{ moved: boolean }>(
+        `select stamps[1] > $1::timestamptz as moved from notice_robot_windows where robot_key = 'settle-test-robot'`,
+        [late.stamp],
+      );
+      expect(w?.moved).toBe(true);
       const full = await takeRobotSlot(otherDb, key, 3, 60_000);
       expect(full.granted).toBe(false);
       expect(full.granted === false && full.waitMs > 55_000 && full.waitMs <= 60_000).toBe(true);
       const other = 'block-test-robot';
-      expect(await takeRobotSlot(tdb.db, other, 20, 60_000)).toEqual({ granted: true });
+      expect(await takeRobotSlot(tdb.db, other, 20, 60_000)).toMatchObject({ granted: true });
       expect(await blockRobot(tdb.db, other, 300, 600_000)).toBeGreaterThan(250);
       const blocked = await takeRobotSlot(otherDb, other, 20, 60_000);
       expect(blocked.granted === false && blocked.waitMs > 200).toBe(true);
@@ -240,7 +249,7 @@ describe('notice delivery against a real Postgres', () => {
       await waitUntil(async () => (await takeRobotSlot(otherDb, other, 20, 60_000)).granted, 5000, 'block over');
       expect(await blockRobot(otherDb, other, 300, 600_000)).toBeGreaterThan(500);
       await clearRobotStrikes(tdb.db, other);
-      expect(await takeRobotSlot(otherDb, other, 20, 60_000)).toEqual({ granted: true });
+      expect(await takeRobotSlot(otherDb, other, 20, 60_000)).toMatchObject({ granted: true });
     } finally {
       await otherDb.close();
     }
