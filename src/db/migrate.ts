@@ -5,9 +5,12 @@ import type { Database } from './client';
 
 /**
  * Folder of the SQL migrations drizzle-kit generates from schema.ts: the nearest `drizzle/` above this
- * module, which is src/db/ when run from source and a chunk under dist/ when run compiled.
+ * module, which is src/db/ when run from source and a chunk under dist/ when run compiled. Looked up
+ * when migrating, not on import: the Worker bundles this module and has no file URL.
  */
-export const MIGRATIONS_FOLDER = findUp(path.dirname(fileURLToPath(import.meta.url)), 'drizzle/meta/_journal.json', 'drizzle');
+export function migrationsFolder(): string {
+  return findUp(path.dirname(fileURLToPath(import.meta.url)), 'drizzle/meta/_journal.json', 'drizzle');
+}
 
 function findUp(from: string, marker: string, folder: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -26,7 +29,7 @@ const MIGRATION_LOCK = 4_711_001;
 export async function migrateDb(db: Database): Promise<void> {
   if (db.kind === 'pglite' || !db.url) {
     const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
-    await migratePglite(db.orm as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    await migratePglite(db.orm as never, { migrationsFolder: migrationsFolder() });
     return;
   }
   const [{ default: postgres }, { drizzle }, { migrate: migratePostgres }] = await Promise.all([
@@ -37,7 +40,7 @@ export async function migrateDb(db: Database): Promise<void> {
   const one = postgres(db.url, { max: 1, onnotice: () => {} });
   try {
     await one`select pg_advisory_lock(${MIGRATION_LOCK})`;
-    await migratePostgres(drizzle(one), { migrationsFolder: MIGRATIONS_FOLDER });
+    await migratePostgres(drizzle(one), { migrationsFolder: migrationsFolder() });
   } finally {
     await one.end({ timeout: 5 });
   }

@@ -30,8 +30,9 @@ const BATCH = 1000;
 
 /**
  * Remove finished jobs with their events, inbound-log rows older than the retention period, and
- * rate-limit windows older than an hour, in batches so it never holds long locks. Enqueued by
- * `scheduleCleanup` (every instance asks periodically; one job runs) and on demand by /cleanup.
+ * rate-limit windows older than an hour, in batches so it never holds long locks. Started by the
+ * built-in `retention-cleanup` schedule (src/schedules/builtin.ts: hourly, one job per fire across
+ * instances) and on demand by /cleanup.
  */
 export const cleanupJob = createCleanupJob();
 
@@ -91,21 +92,4 @@ export function createCleanupJob(steps: CleanupStep[] = []) {
         ...steps.filter((s) => (r.extra?.[s.name] ?? 0) > 0).map((s) => s.describe(r.extra?.[s.name] ?? 0, t)),
       ].join('\n'),
   });
-}
-
-/**
- * Enqueue the clean-up unless one ran or was queued in the last `everyMs` (any instance).
- * Returns the job id when one was enqueued.
- */
-export async function scheduleCleanup(db: Database, retentionDays: number, everyMs: number): Promise<number | null> {
-  const rows = await db.query<{ id: number }>(
-    `insert into jobs (kind, payload, requested_by, max_attempts, dedupe_key, active_key)
-     select 'jobs_cleanup', jsonb_build_object('olderThanDays', $1::int), 'system', 3, 'jobs_cleanup', 'jobs_cleanup'
-      where not exists (
-        select 1 from jobs where kind = 'jobs_cleanup' and created_at > now() - make_interval(secs => $2::float8 / 1000))
-     on conflict (active_key) where active_key is not null do nothing
-     returning id`,
-    [retentionDays, everyMs],
-  );
-  return rows[0] ? Number(rows[0].id) : null;
 }

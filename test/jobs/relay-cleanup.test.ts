@@ -1,11 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupJob, scheduleCleanup } from '../../src/jobs/cleanup';
+import { cleanupJob } from '../../src/jobs/cleanup';
 import { getJob } from '../../src/jobs/reads';
 import type { Relay } from '../../src/jobs/relay';
 import type { Runner } from '../../src/jobs/runner';
 import type { AnyJobDefinition } from '../../src/jobs/types';
+import { CLEANUP_SCHEDULE, ensureBuiltinSchedules } from '../../src/schedules/builtin';
+import { fireSchedule } from '../../src/schedules/fire';
+import { getScheduleByName, type Schedule } from '../../src/schedules/store';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { testRelay, testRunner, waitForStatus } from '../helpers/jobs';
 
@@ -121,7 +124,7 @@ describe('the scheduled clean-up', () => {
     runner = undefined;
   });
 
-  it('enqueues one clean-up per period across instances, and the job removes what is past retention', async () => {
+  it('fires once per hour across instances as the built-in schedule, and the job removes what is past retention', async () => {
     await t.db.query(
       `insert into jobs (kind, status, ready, finished_at, created_at)
        select 'old', 'succeeded', false, now() - interval '40 days', now() - interval '40 days' from generate_series(1, 30)`,
@@ -134,19 +137,26 @@ describe('the scheduled clean-up', () => {
        select 'http', 'r', 'old-' || g, '/ping', now() - interval '40 days' from generate_series(1, 7) g`,
     );
     await t.db.query(`insert into rate_limits (key, window_start, count) values ('stale', now() - interval '2 hours', 3)`);
-    // Two instances ask at once: one job.
-    const [a, b] = await Promise.all([scheduleCleanup(t.db, 30, 3_600_000), scheduleCleanup(t.db, 30, 3_600_000)]);
-    const id = (a ?? b) as number;
-    expect([a, b].filter((x) => x !== null)).toHaveLength(1);
+    // The clean-up is the built-in schedule row (hourly); two instances firing the same hour make one job.
+    await ensureBuiltinSchedules(t.db, 30);
+    const cleanup = (await getScheduleByName(t.db, CLEANUP_SCHEDULE)) as Schedule;
+    expect(cleanup).toMatchObject({ kind: 'jobs_cleanup', builtin: true, payload: { olderThanDays: 30 } });
+    const hour = new Date('2026-11-25T02:00:00.000Z');
+    const [a, b] = await Promise.all([
+      fireSchedule(t.db, handlers, cleanup, hour, 'scheduled'),
+      fireSchedule(t.db, handlers, cleanup, hour, 'scheduled'),
+    ]);
+    expect([a.outcome, b.outcome].sort()).toEqual(['duplicate', 'fired']);
+    const id = (a.jobId ?? b.jobId) as number;
     runner = testRunner(t.db, handlers);
     await runner.start();
     expect(await waitForStatus(t.db, id, ['succeeded', 'failed'], 20_000)).toMatchObject({
       status: 'succeeded',
-      requestedBy: 'system',
+      requestedBy: `schedule:${CLEANUP_SCHEDULE}`,
       result: { jobs: 30, inbound: 7 },
     });
-    // Within the period, even though that one finished: nothing new.
-    expect(await scheduleCleanup(t.db, 30, 3_600_000)).toBeNull();
+    // The same hour again (an instance that woke late): nothing new.
+    expect((await fireSchedule(t.db, handlers, cleanup, hour, 'scheduled')).outcome).toBe('duplicate');
     const left = await t.db.query<{ kind: string; n: number }>(`select kind, count(*)::int as n from jobs group by kind order by kind`);
     expect(left).toEqual([
       { kind: 'jobs_cleanup', n: 1 },
@@ -154,10 +164,9 @@ describe('the scheduled clean-up', () => {
     ]);
     expect((await t.db.query(`select count(*)::int as n from inbound_messages`))[0]).toEqual({ n: 0 });
     expect((await t.db.query(`select count(*)::int as n from rate_limits`))[0]).toEqual({ n: 0 });
-    // Once the period has passed (its job created earlier than that), the next one is enqueued.
-    await t.db.query(`update jobs set created_at = now() - interval '2 hours' where id = $1`, [id]);
-    const next = await scheduleCleanup(t.db, 30, 3_600_000);
-    expect(next).not.toBeNull();
-    expect(await getJob(t.db, next as number)).toMatchObject({ kind: 'jobs_cleanup', payload: { olderThanDays: 30 } });
+    // The next hour makes the next one.
+    const next = await fireSchedule(t.db, handlers, cleanup, new Date(hour.getTime() + 3_600_000), 'scheduled');
+    expect(next.outcome).toBe('fired');
+    expect(await getJob(t.db, next.jobId as number)).toMatchObject({ kind: 'jobs_cleanup', payload: { olderThanDays: 30 } });
   });
 });
