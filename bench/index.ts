@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   jobs: async () => (await import('./jobs')).run(),
   push: async () => (await import('./push')).run(),
   export: async () => (await import('./export')).run(),
+  footprint: async () => (await import('./footprint')).run(),
 };
 
 const name = process.argv[2];

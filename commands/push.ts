@@ -192,6 +192,7 @@ export default defineCommand({
   role: 'operator',
   positional: ['type'],
   flags: ['dry'],
+  lists: ['sku'],
   args: z
     .object({
       type: example(z.string().min(1), 'refund'),

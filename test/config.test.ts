@@ -41,12 +41,38 @@ describe('config', () => {
   });
 
   it('never echoes secrets in errors', () => {
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:hunter2@' })).not.toThrow(/hunter2/);
-    try {
-      loadConfig({ DATABASE_URL: 'mysql://u:hunter2@h/db' });
-    } catch (err) {
-      expect(String(err)).not.toContain('hunter2');
-    }
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error(`${JSON.stringify(env)} was accepted`);
+    };
+    // A bad URL with a password: reported (with the user), the password masked.
+    const url = problemsOf({ DATABASE_URL: 'mysql://u:hunter2@h/db' });
+    expect(url).toBeInstanceOf(ConfigError);
+    expect(url.message).toContain('DATABASE_URL');
+    expect(url.message).toContain('mysql://u:***@h/db');
+    expect(url.message).not.toContain('hunter2');
+    // A bad value in a secret variable is not shown at all.
+    const secret = problemsOf({ DINGTALK_CLIENT_SECRET: 's3cr3t-value', DINGTALK_STREAM: 'on' });
+    expect(secret.message).not.toContain('s3cr3t-value');
+  });
+
+  it('reads the intake settings', () => {
+    const c = loadConfig({
+      DINGTALK_REPLY_HOSTS: 'gw.example.com, 127.0.0.1:8080',
+      INBOUND_LEASE_MS: '5000',
+      STREAM_PING_INTERVAL_MS: '10000',
+    });
+    expect(c).toMatchObject({
+      DINGTALK_REPLY_HOSTS: ['gw.example.com', '127.0.0.1:8080'],
+      INBOUND_LEASE_MS: 5000,
+      STREAM_PING_INTERVAL_MS: 10000,
+    });
+    expect(loadConfig({})).toMatchObject({ DINGTALK_REPLY_HOSTS: [], INBOUND_LEASE_MS: 30_000, AMQP_RECONNECT_BUDGET_MS: 60_000 });
+    expect(() => loadConfig({ INBOUND_LEASE_MS: '10' })).toThrow(/INBOUND_LEASE_MS: expected a whole number between 500 and 600000/);
   });
 
   it('turns Stream mode on only with both credentials', () => {

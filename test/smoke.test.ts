@@ -53,7 +53,7 @@ describe('npm start with an empty environment', () => {
     expect(await again.stop('SIGTERM')).toBe(0);
     const listed = await runScript('src/cli.ts', ['token', 'list'], { CWD: cwd });
     expect(listed.stdout).toMatch(/^smoke\tviewer\tlive/m);
-  });
+  }, 120_000); // two cold starts of a real process: slow on a loaded machine, not a speed check
 
   it('refuses to start with invalid settings and lists every bad variable', async () => {
     const r = await runScript('src/main.ts', [], {

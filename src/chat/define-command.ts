@@ -40,6 +40,8 @@ export interface CommandSpec<S extends ArgsSchema = ArgsSchema> {
   positional?: string[];
   /** Words that set a boolean argument to true when typed alone (e.g. `dry`). */
   flags?: string[];
+  /** Keys that may be typed more than once (`sku=A001 sku=B002`), joined with ','; any other repeated key is refused. */
+  lists?: string[];
   args: S;
   /** Typed examples shown by /help and in error replies. */
   examples: string[];

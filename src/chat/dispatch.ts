@@ -83,6 +83,7 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
 
   let name: string;
   let positional: string[] = [];
+  let repeated: string[] = [];
   let raw: Record<string, unknown>;
   let body = req.body ?? [];
   if (req.text !== undefined) {
@@ -90,6 +91,7 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
     name = p.name;
     positional = p.positional;
     raw = p.args;
+    repeated = p.repeated;
     body = p.body;
   } else {
     name = (req.command ?? '').toLowerCase();
@@ -134,6 +136,14 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
       sink.text(t('dispatch.rateLimited', { limit: deps.config.RATE_LIMIT_PER_MINUTE, seconds: rl.retryAfterSec }));
       return fail('rate_limited', `rate limited (${rl.count})`, { command: label });
     }
+  }
+
+  // `store=12 store=13` is a mistake, not a list: say so rather than read "12,13".
+  const twice = repeated.find((k) => !(def.lists ?? []).some((l) => l.toLowerCase() === k.toLowerCase()));
+  if (twice !== undefined) {
+    const values = clipText(String(raw[twice]), ECHO_MAX);
+    sink.text(t('dispatch.repeatedKey', { key: clipText(twice, ECHO_MAX), values, usage: def.examples[0] ?? `/${label}` }));
+    return fail('bad_args', `repeated key ${clipText(twice, 200)}`, { command: label, field: twice });
   }
 
   // Positional words fill the declared names in order; flag words set booleans.

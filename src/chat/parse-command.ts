@@ -4,6 +4,8 @@ export interface ParsedCommand {
   name: string;
   /** `key=value` pairs in the order typed; a repeated key's values are joined with ','. */
   args: Record<string, string>;
+  /** Keys typed more than once (`store=12 store=13`): refused unless the command lists them. */
+  repeated: string[];
   /** Words that are not `key=value`, after the command word. */
   positional: string[];
   /** Non-empty lines after the first (e.g. one diagnosis question per line), trimmed. */
@@ -76,7 +78,7 @@ export function parseCommand(text: string): ParsedCommand {
           .slice(first + 1)
           .map((l) => l.trim())
           .filter((l) => l !== '');
-  const result: ParsedCommand = { name: '', args: {}, positional: [], body };
+  const result: ParsedCommand = { name: '', args: {}, repeated: [], positional: [], body };
   if (first < 0) return result;
 
   const [head = '', ...rest] = words;
@@ -86,8 +88,10 @@ export function parseCommand(text: string): ParsedCommand {
     const key = eq > 0 ? w.slice(0, eq) : '';
     if (key !== '' && KEY.test(key)) {
       const value = w.slice(eq + 1);
-      const prev = result.args[key];
+      // Own keys only: `toString=x` must not find Object.prototype.toString.
+      const prev = Object.hasOwn(result.args, key) ? result.args[key] : undefined;
       result.args[key] = prev === undefined ? value : `${prev},${value}`;
+      if (prev !== undefined && !result.repeated.includes(key)) result.repeated.push(key);
     } else {
       result.positional.push(w);
     }

@@ -1,10 +1,9 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import v8 from 'node:v8';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import { initPgliteDir, PGLITE_CONF } from './pglite-init';
 import * as schema from './schema';
 
 /** The Drizzle query builder over our schema, the same type for both drivers. */
@@ -32,12 +31,16 @@ export interface DbOptions {
   applicationName?: string;
 }
 
-/** Open the database the configuration names: postgres.js for a URL, else PGlite. */
+/**
+ * Open the database the configuration names: postgres.js for a URL, else PGlite. Each driver is
+ * imported only when chosen, so neither mode loads the other's code.
+ */
 export async function createDb(opts: DbOptions): Promise<Database> {
   return opts.url ? createPostgresDb(opts.url, opts) : createPgliteDb(opts.dataDir);
 }
 
-function createPostgresDb(url: string, opts: DbOptions): Database {
+async function createPostgresDb(url: string, opts: DbOptions): Promise<Database> {
+  const [{ default: postgres }, { drizzle: drizzlePostgres }] = await Promise.all([import('postgres'), import('drizzle-orm/postgres-js')]);
   const client = postgres(url, {
     max: opts.poolSize ?? 10,
     onnotice: () => {},
@@ -73,6 +76,10 @@ function createPostgresDb(url: string, opts: DbOptions): Database {
 }
 
 async function createPgliteDb(dataDir?: string): Promise<Database> {
+  // Baseline-compiled WASM only: V8's optimising tier would add ~85 MB of machine code for
+  // Postgres's hot functions and compete for the CPU while the bot starts (README "Operations").
+  v8.setFlagsFromString('--liftoff-only');
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let release = () => {};
   let pgDir: string | undefined;
   if (dataDir) {
@@ -82,7 +89,8 @@ async function createPgliteDb(dataDir?: string): Promise<Database> {
   }
   let pg: PGlite;
   try {
-    pg = await PGlite.create(pgDir ? { dataDir: pgDir } : {});
+    if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) await initPgliteDir(pgDir);
+    pg = await PGlite.create({ dataDir: pgDir, postgresqlconf: PGLITE_CONF });
   } catch (err) {
     release();
     throw err;

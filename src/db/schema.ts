@@ -150,8 +150,9 @@ export const jobEvents = pgTable(
 
 /**
  * Counters behind generated order numbers. A push reserves a contiguous range in one UPDATE (row
- * lock), so numbers never collide across runs, users and instances, and a resumed push renders
- * the same numbers again.
+ * lock), so numbers never collide across runs, users and instances sharing the database, and a
+ * resumed push renders the same numbers again. Row `order_no` is the counter; row `install_tag`
+ * (drawn on first use, src/push/order-numbers.ts) keeps two databases' numbers apart.
  */
 export const pushCounters = pgTable('push_counters', {
   name: text('name').primaryKey(),

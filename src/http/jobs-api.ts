@@ -46,6 +46,9 @@ export function jobsApiRoutes(deps: Deps): Hono<AuthVars> {
       throw new ApiError(400, 'bad_args', deps.t('http.badField', { field, problem: i?.message ?? 'invalid' }), field);
     }
     const f = visibilityFilter({ caller: callerOf(c) });
+    if (!f.all && q.data.requestedBy !== undefined && q.data.requestedBy !== f.requestedBy) {
+      throw new ApiError(403, 'forbidden', deps.t('http.needsAdmin'), 'requestedBy');
+    }
     const list = await listJobs(deps.db, { ...q.data, requestedBy: f.all ? q.data.requestedBy : f.requestedBy });
     return c.json({ ok: true, jobs: list.map(jobJson) });
   });

@@ -235,17 +235,18 @@ export async function failJob(
   retryAt: Date | null,
   cancelled = false,
   info: JobErrorInfo | null = null,
+  progressText: string | null = null,
 ): Promise<JobStatus | null> {
   const rows = await db.query<{ status: JobStatus }>(
     `update jobs set
         status = case when $5 then 'cancelled' when $4::timestamptz is null then 'failed' else 'queued' end,
         ready = not $5 and $4::timestamptz is not null,
         run_at = coalesce($4::timestamptz, run_at),
-        error = $3, error_info = $6::jsonb, lease_owner = null, lease_expires_at = null, ${attemptEnded()},
+        error = $3, error_info = $6::jsonb, progress_text = coalesce($7, progress_text), lease_owner = null, lease_expires_at = null, ${attemptEnded()},
         ${finishedSet('$5 or $4::timestamptz is null')}
       where id = $1 and status = 'running' and lease_owner = $2
       returning status`,
-    [id, owner, error.slice(0, 4000), retryAt ? retryAt.toISOString() : null, cancelled, info ? JSON.stringify(info) : null],
+    [id, owner, error.slice(0, 4000), retryAt ? retryAt.toISOString() : null, cancelled, info ? JSON.stringify(info) : null, progressText],
   );
   if (rows[0]?.status === 'queued') await notifyNew(db, id);
   return rows[0]?.status ?? null;

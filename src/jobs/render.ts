@@ -49,7 +49,13 @@ export function renderFinal(job: Job, t: Translator, def?: AnyJobDefinition): Ou
   }
   if (job.status === 'cancelled') {
     const title = t('job.final.cancelled', { id: job.id, kind });
-    return { type: 'markdown', title, text: `#### ⏹ ${title}\n\n${t('job.final.retryHint', { id: job.id })}` };
+    // Where it stopped (a push says how many messages were already confirmed), then what to do.
+    const at = job.progressText ? t('job.final.cancelledAt', { progress: job.progressText }) : '';
+    return {
+      type: 'markdown',
+      title,
+      text: [`#### ⏹ ${title}`, at, t('job.final.retryHint', { id: job.id })].filter(Boolean).join('\n\n'),
+    };
   }
   const title = t('job.final.failed', { id: job.id, kind });
   return {

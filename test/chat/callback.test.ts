@@ -87,10 +87,16 @@ describe('HTTP callback (POST /dingtalk/callback)', () => {
 
   it('answers argument errors with the field, what was expected and an example', async () => {
     const from = chat.replies.length;
-    await chat.send('/help ping extra');
+    await chat.send('/stats hours=soon');
     const reply = await chat.waitFor(() => true, 10_000, from);
-    expect(reply.text).toContain('extra');
-    expect(reply.text).toContain('/help');
+    // The field (and what it means), what it should be, what was given, and a typed example.
+    expect(reply.text).toMatch(/^参数 hours（统计最近多少小时）应为数字，收到的是“soon”。/);
+    expect(reply.text).toContain('例如：hours=24');
+    // An unexpected word names the word and shows the usage.
+    const from2 = chat.replies.length;
+    await chat.send('/help ping extra');
+    const word = await chat.waitFor(() => true, 10_000, from2);
+    expect(word.text).toBe('看不懂“extra”。用法示例：/help');
   });
 
   it('reads full-width input typed by a Chinese IME and strips the @mention', async () => {
@@ -133,6 +139,47 @@ describe('replies after the sessionWebhook', () => {
     expect(sent.path).toBe('/v1.0/robot/groupMessages/send');
     expect(sent.body).toMatchObject({ robotCode: 'dingapp', openConversationId: 'cid-local-chat', msgKey: 'sampleText' });
     expect(sent.token).toBe('token-for-dingapp');
+  });
+
+  it('fetches a new access token after a 401 and sends once with it', async () => {
+    await c.send('/ping', { webhookTtlMs: -1000 });
+    await waitUntil(() => fake.sends.find((s) => s.param.content?.startsWith('pong')), 10_000, 'first OpenAPI send');
+    const issued = fake.tokensIssued;
+    fake.revokeToken('token-for-dingapp');
+    const before = fake.sends.length;
+    await c.send('/whoami', { webhookTtlMs: -1000 });
+    const sent = await waitUntil(
+      () => fake.sends.slice(before).find((s) => s.param.content?.includes('bob')),
+      10_000,
+      'OpenAPI send after refresh',
+    );
+    expect(fake.tokensIssued).toBe(issued + 1);
+    expect(sent.token).toBe(`token-for-dingapp-${issued + 1}`);
+    expect(fake.sends.slice(before).filter((s) => s.param.content?.includes('bob'))).toHaveLength(1);
+  });
+
+  it('sends 1:1 replies through oToMessages/batchSend to the sender', async () => {
+    const single = await createLocalChat({
+      url: srv.url,
+      secret: TEST_SECRET,
+      staffId: 'dave',
+      robotCode: 'dingapp',
+      conversationType: 'single',
+    });
+    try {
+      const before = fake.sends.length;
+      await single.send('/whoami', { webhookTtlMs: -1000 });
+      const sent = await waitUntil(
+        () => fake.sends.slice(before).find((s) => s.param.content?.includes('dave')),
+        10_000,
+        '1:1 OpenAPI send',
+      );
+      expect(sent.path).toBe('/v1.0/robot/oToMessages/batchSend');
+      expect(sent.body).toMatchObject({ robotCode: 'dingapp', userIds: ['dave'], msgKey: 'sampleText' });
+      expect(sent.body.openConversationId).toBeUndefined();
+    } finally {
+      await single.close();
+    }
   });
 
   it('falls back to the OpenAPI when the sessionWebhook answers an errcode', async () => {

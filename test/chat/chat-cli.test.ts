@@ -19,9 +19,10 @@ afterAll(async () => tdb?.drop());
 const cliEnv = { DINGTALK_CLIENT_SECRET: TEST_SECRET, DINGTALK_STREAM: 'off' };
 
 describe('npm run chat', () => {
-  it('prints every byte of long output into a pipe (no 64 KB cut)', async () => {
+  it('prints every byte of long output into a pipe read by a slow reader (no 64 KB cut)', async () => {
     // A bot that answers one callback with five 17 KB replies on the sessionWebhook, as the real one posts them.
     const reply = (i: number) => `${i}:${'字'.repeat(17_000 / 3)}`;
+    let delivered = 0;
     const bot = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
@@ -31,17 +32,36 @@ describe('npm run chat', () => {
         const { sessionWebhook } = JSON.parse(body) as { sessionWebhook: string };
         for (let i = 0; i < 5; i++) {
           await fetch(sessionWebhook, { method: 'POST', body: JSON.stringify({ msgtype: 'text', text: { content: reply(i) } }) });
+          delivered += 1;
         }
       });
     });
     await new Promise<void>((r) => bot.listen(0, '127.0.0.1', r));
     try {
       const { port } = bot.address() as AddressInfo;
-      const r = await runScript('tools/chat-cli.ts', ['--url', `http://127.0.0.1:${port}`, '--quiet', '1000', '/help'], cliEnv);
-      expect(r.code, r.stderr).toBe(0);
-      const expected = [0, 1, 2, 3, 4].map((i) => `${reply(i)}\n\n`).join('');
-      expect(Buffer.byteLength(r.stdout)).toBeGreaterThan(64 * 1024);
-      expect(r.stdout).toBe(expected);
+      const child = spawn(
+        process.execPath,
+        [...NODE_ARGS, path.join(ROOT, 'tools/chat-cli.ts'), '--url', `http://127.0.0.1:${port}`, '--quiet', '200', '/help'],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...cliEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      // The reader (like `| wc -c` on a busy machine) only starts reading a while after the last
+      // reply: a client that exits without flushing has lost what the 64 KB pipe could not hold.
+      child.stdout.pause();
+      const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+      await waitUntil(() => delivered === 5, 20_000, 'all replies delivered');
+      const slowReader = setTimeout(() => child.stdout.resume(), 1500);
+      const code = await exited;
+      clearTimeout(slowReader);
+      expect(code).toBe(0);
+      const stdout = Buffer.concat(chunks).toString('utf8');
+      expect(Buffer.byteLength(stdout)).toBeGreaterThan(64 * 1024);
+      expect(stdout === [0, 1, 2, 3, 4].map((i) => `${reply(i)}\n\n`).join('')).toBe(true);
     } finally {
       await new Promise((r) => bot.close(r));
     }

@@ -65,7 +65,8 @@ describe('dispatcher', () => {
   it('checks the role before anything else', async () => {
     const deps = { ...testDeps(tdb.db), registry: createRegistry(commands) };
     const viewer: Caller = { key: 'v', role: 'viewer' };
-    // Every shipped command is open to viewers; an admin-only definition shows the check.
+    // A stand-in admin-only definition shows the check in isolation (a handler that must not run);
+    // test/http/viewer-access.test.ts checks every shipped operator/admin command and route.
     const { defineCommand } = await import('../../src/chat/define-command');
     const { z } = await import('zod');
     const secret = defineCommand({

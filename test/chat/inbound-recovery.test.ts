@@ -180,12 +180,16 @@ describe('a real process kill between record and dispatch', () => {
           'a stale lease',
         );
         const r = await redeliver.send('/ping', { msgId: 'killed-1' });
-        expect(JSON.parse(r.body)).toEqual({});
-        await redeliver.waitFor((x) => x.text.startsWith('pong'), 15_000);
+        // The redelivery runs it ({}); only on a machine so slow that the restarted bot's sweep
+        // (twice the lease) got there first is it a duplicate — and then the sweep ran it.
+        const ranByRedelivery = JSON.stringify(JSON.parse(r.body)) === '{}';
+        if (!ranByRedelivery) expect(JSON.parse(r.body)).toEqual({ duplicate: true });
+        await waitUntil(() => pongs(redeliver) + pongs(chat) >= 1, 15_000, 'the pong');
+        // One more handling attempt than the killed one: it ran exactly once after the crash.
         expect(await row('killed-1')).toMatchObject({ outcome: 'ok', attempts: 2 });
         const dup = await redeliver.send('/ping', { msgId: 'killed-1' });
         expect(JSON.parse(dup.body)).toEqual({ duplicate: true });
-        expect(pongs(redeliver)).toBe(1);
+        expect(pongs(ranByRedelivery ? redeliver : chat)).toBe(1);
       } finally {
         await redeliver.close();
       }

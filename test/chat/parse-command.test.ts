@@ -35,8 +35,9 @@ describe('parseCommand', () => {
     ['   \n  \n', '', {}, [], []],
   ];
   it.each(table)('%j', (input, name, args, positional, body) => {
-    const p = parseCommand(input);
+    const { repeated, ...p } = parseCommand(input);
     expect(p).toEqual({ name, args, positional, body });
+    expect(repeated).toEqual(name === 'push' && 'sku' in args && input.split('sku=').length > 2 ? ['sku'] : []);
   });
 
   it('normalises full-width characters and spaces but keeps Chinese text', () => {

@@ -22,6 +22,8 @@ export async function startFakeDingTalk() {
   const sockets = new Set<WebSocket>();
   let seq = 0;
   let gatewayStatus = 200;
+  let tokensIssued = 0;
+  const revoked = new Set<string>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -41,11 +43,14 @@ export async function startFakeDingTalk() {
       if (req.method === 'POST' && url === '/v1.0/oauth2/accessToken') {
         const b = JSON.parse(body) as { appKey?: string; appSecret?: string };
         if (!b.appKey || !b.appSecret) return json(400, { code: 'invalidParameter', message: 'appKey/appSecret' });
-        return json(200, { accessToken: `token-for-${b.appKey}`, expireIn: 7200 });
+        tokensIssued += 1;
+        // The first token is `token-for-<appKey>`, later ones (after a revocation) get a number.
+        const accessToken = tokensIssued === 1 ? `token-for-${b.appKey}` : `token-for-${b.appKey}-${tokensIssued}`;
+        return json(200, { accessToken, expireIn: 7200 });
       }
       if (req.method === 'POST' && (url === '/v1.0/robot/groupMessages/send' || url === '/v1.0/robot/oToMessages/batchSend')) {
         const token = req.headers['x-acs-dingtalk-access-token'] as string | undefined;
-        if (!token) return json(401, { code: 'InvalidAuthentication', message: 'no token' });
+        if (!token || revoked.has(token)) return json(401, { code: 'InvalidAuthentication', message: 'token invalid' });
         const parsed = JSON.parse(body) as OpenApiSend['body'];
         sends.push({ path: url, token, body: parsed, param: JSON.parse(parsed.msgParam) });
         return json(
@@ -79,6 +84,14 @@ export async function startFakeDingTalk() {
     /** WebSocket pings received from clients (their liveness checks). */
     get pings() {
       return pings;
+    },
+    /** Access tokens handed out so far. */
+    get tokensIssued() {
+      return tokensIssued;
+    },
+    /** Make the OpenAPI refuse a token with 401, as DingTalk does once it expired or was reset. */
+    revokeToken(token: string) {
+      revoked.add(token);
     },
     setGatewayStatus(status: number) {
       gatewayStatus = status;

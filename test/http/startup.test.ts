@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runScript } from '../helpers/cli';
 import { createTestDb, type TestDb } from '../helpers/db';
@@ -17,6 +20,7 @@ describe('npm start on a busy port', () => {
     try {
       const r = await runScript('src/main.ts', [], {
         DATABASE_URL: tdb.url as string,
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'intake-port-')),
         PORT: String(port),
         HOST: '127.0.0.1',
         RUN_JOBS: 'false',

@@ -75,6 +75,10 @@ describe('a viewer', () => {
       expect(res.status, path).toBe(403);
       expect(await res.json(), path).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
     }
+    // Someone else's jobs by requestedBy: admin only, said so instead of silently ignored.
+    const others = await fetch(`${server.url}/api/jobs?requestedBy=alice`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect(others.status).toBe(403);
+    expect(await others.json()).toMatchObject({ ok: false, error: { code: 'forbidden', field: 'requestedBy' } });
     // …while what a viewer may do still works.
     expect((await post('/hooks/commands/ping')).status).toBe(200);
     expect((await fetch(`${server.url}/api/jobs`, { headers: { authorization: `Bearer ${viewerToken}` } })).status).toBe(200);

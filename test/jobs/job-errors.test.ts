@@ -109,9 +109,18 @@ describe('job failures in chat', () => {
 
     const slow = await enqueue(t.db, { kind: 'slow', payload: { ms: 20_000, steps: 200 }, replyTo: replyTo() });
     await waitForStatus(t.db, slow.job.id, ['running']);
+    await chat.waitFor((r) => r.text.includes(`#${slow.job.id}`) && /\d+\/200/.test(r.text), 5000, from);
     const { cancelJob } = await import('../../src/jobs/admin');
     await cancelJob(t.db, slow.job.id, 'alice');
     const cancelled = await waitForStatus(t.db, slow.job.id, ['cancelled'], 5000);
+    // The closing message says how far it got (a push: how many messages were already confirmed).
+    expect(cancelled.progressText).toMatch(/^\d+\/200$/);
+    const stopped = await chat.waitFor(
+      (r) => r.text.includes(`#${slow.job.id}`) && r.text.includes('####') && r.text.includes('取消'),
+      5000,
+      from,
+    );
+    expect(stopped.text).toContain(`取消时的进度：${cancelled.progressText}`);
     const detail = renderJobDetail(cancelled, await jobEventsOf(t.db, slow.job.id), zh);
     // Before: "错误: cancelled" and "cancelled: cancelled".
     expect(detail).not.toMatch(/cancel/);

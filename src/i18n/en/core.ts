@@ -2,6 +2,7 @@ import type { zhCore } from '../zh-CN/core';
 
 /** English chat text (LOCALE=en) for the dispatcher, argument errors, /help, /ping, /whoami. Same keys as the zh-CN part. */
 export const enCore: { readonly [K in keyof typeof zhCore]: string } = {
+  'dispatch.repeatedKey': 'Argument {key} was given more than once ({values}); give it once. For example: {usage}',
   'dispatch.empty': 'How can I help? Send /help to see every command.',
   'dispatch.unknown': 'There is no command "{name}". Send /help to see every command.',
   'dispatch.unknownWithSuggestion': 'There is no command "{name}". Did you mean {suggestions}? Send /help to see every command.',

@@ -20,6 +20,7 @@ export const enIntake: { readonly [K in keyof typeof zhIntake]: string } = {
   'http.rateLimited': 'Too many requests: at most {limit} per caller per minute; try again in {seconds} s.',
   'http.noRoute': 'There is no {method} {path}; see the HTTP endpoints section of the README.',
   'http.internal': 'Internal server error, logged (reference {ref}).',
+  'http.needsAdmin': "Listing someone else's jobs (requestedBy) needs an admin token; leave requestedBy out to list your own.",
   'http.badId': 'id must be a positive whole number, e.g. /api/jobs/12.',
   'http.noJob': 'There is no job {id} (or you may not see it).',
   'http.notRetryable': 'The job is {status}; only failed or cancelled jobs can be retried.',

@@ -20,6 +20,7 @@ export const enJobs: { readonly [K in keyof typeof zhJobs]: string } = {
   'job.final.took': 'Took {took}',
   'job.final.error': 'Error: {error}',
   'job.final.attempts': '{attempts} attempt(s), {took}',
+  'job.final.cancelledAt': 'Progress when it stopped: {progress}',
   'job.final.retryHint': 'Send /retry {id} to run it again, /job {id} for details.',
   'job.detail.title': 'Job #{id} ({kind})',
   'job.detail.status': 'Status',

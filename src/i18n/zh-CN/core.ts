@@ -1,6 +1,7 @@
 /** Chat text (Simplified Chinese) for the dispatcher, argument errors, /help, /ping, /whoami. */
 export const zhCore = {
   // dispatcher
+  'dispatch.repeatedKey': '参数 {key} 给了不止一次（{values}），只能给一个值。例如：{usage}',
   'dispatch.empty': '有什么可以帮你？发送 /help 查看所有命令。',
   'dispatch.unknown': '没有“{name}”这个命令。发送 /help 查看所有命令。',
   'dispatch.unknownWithSuggestion': '没有“{name}”这个命令，你是不是想用 {suggestions}？发送 /help 查看所有命令。',
@@ -36,7 +37,7 @@ export const zhCore = {
   'args.unknown': '没有参数“{field}”。可用的参数：{valid}',
   'args.none': '（无）',
   'args.missing': '缺少参数 {field}（{desc}）。',
-  'args.invalid': '参数 {field}（{desc}）应为{expected}{got}。',
+  'args.invalid': '参数 {field}（{desc}）应为：{expected}{got}。',
   'args.got': '，收到的是“{value}”',
   'args.example': '例如：{example}',
 

@@ -16,6 +16,7 @@ export const zhIntake = {
   'http.rateLimited': '请求太频繁：每个调用方每分钟最多 {limit} 次，请 {seconds} 秒后再试。',
   'http.noRoute': '没有 {method} {path} 这个接口，见 README 的 HTTP 接口一节。',
   'http.internal': '服务器内部错误，已记录（参考号 {ref}）。',
+  'http.needsAdmin': '按 requestedBy 查看别人的任务需要管理员令牌；不带 requestedBy 即可查看你自己的任务。',
   'http.badId': 'id 必须是正整数，例如 /api/jobs/12。',
   'http.noJob': '没有编号为 {id} 的任务（或你无权查看）。',
   'http.notRetryable': '任务当前状态是 {status}，只有失败或已取消的任务可以重试。',

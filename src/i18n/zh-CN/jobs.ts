@@ -18,6 +18,7 @@ export const zhJobs = {
   'job.final.took': '用时 {took}',
   'job.final.error': '错误：{error}',
   'job.final.attempts': '共尝试 {attempts} 次，用时 {took}',
+  'job.final.cancelledAt': '取消时的进度：{progress}',
   'job.final.retryHint': '发送 /retry {id} 重新运行，/job {id} 查看详情。',
   'job.detail.title': '任务 #{id}（{kind}）',
   'job.detail.status': '状态',
