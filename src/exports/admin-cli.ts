@@ -3,11 +3,20 @@ import { parseArgs } from 'node:util';
 import { ZodError } from 'zod';
 import type { Deps } from '../deps';
 import { UserError } from '../errors';
-import { createRunner } from '../jobs/runner';
 import { getJob } from '../jobs/reads';
+import { createRunner } from '../jobs/runner';
 import type { Caller } from '../lib/roles';
 import { SecretsKeyError } from './secret-box';
-import { getSourceInfo, listSources, openSource, removeSource, SourceExistsError, saveSource, sourceFromUrl, type SourceInput } from './sources';
+import {
+  getSourceInfo,
+  listSources,
+  openSource,
+  removeSource,
+  SourceExistsError,
+  type SourceInput,
+  saveSource,
+  sourceFromUrl,
+} from './sources';
 import { formatValues, submitExport } from './submit-export';
 import { taskInput } from './task-schema';
 import { describeTargets, getTask, listTasks, removeTask, saveTask, TaskExistsError } from './tasks';
@@ -46,7 +55,8 @@ export async function runExportsCli(deps: Deps, argv: string[], operator: string
     if (area === 'task') return await taskCli(deps, action, rest, operator);
   } catch (err) {
     if (err instanceof ZodError) throw new CliUsageError(zodText(err));
-    if (err instanceof SourceExistsError || err instanceof TaskExistsError || err instanceof SecretsKeyError) throw new CliUsageError(err.message);
+    if (err instanceof SourceExistsError || err instanceof TaskExistsError || err instanceof SecretsKeyError)
+      throw new CliUsageError(err.message);
     if (err instanceof UserError) throw new CliUsageError(deps.t(err.key, err.vars));
     throw err;
   }
@@ -55,7 +65,10 @@ export async function runExportsCli(deps: Deps, argv: string[], operator: string
 
 async function sourceCli(deps: Deps, action: string | undefined, args: string[], operator: string): Promise<string[]> {
   if (action === 'list') {
-    return (await listSources(deps)).map((s) => `${s.name}\t${s.kind}\t${s.username}@${s.host}:${s.port}/${s.database}\t${s.hasPassword ? 'password set (encrypted)' : 'no password'}`);
+    return (await listSources(deps)).map(
+      (s) =>
+        `${s.name}\t${s.kind}\t${s.username}@${s.host}:${s.port}/${s.database}\t${s.hasPassword ? 'password set (encrypted)' : 'no password'}`,
+    );
   }
   if (action === 'create') {
     const { values, positionals } = parseArgs({
@@ -75,7 +88,10 @@ async function sourceCli(deps: Deps, action: string | undefined, args: string[],
       },
     });
     const name = positionals[0];
-    if (!name) throw new CliUsageError(`source create needs a name, e.g. npm run cli -- source create shop --kind mysql --host 10.0.0.5 --database shop --user report --password-env SHOP_DB_PASSWORD`);
+    if (!name)
+      throw new CliUsageError(
+        `source create needs a name, e.g. npm run cli -- source create shop --kind mysql --host 10.0.0.5 --database shop --user report --password-env SHOP_DB_PASSWORD`,
+      );
     let password = values.password;
     if (values['password-env']) {
       password = process.env[values['password-env']];
@@ -92,10 +108,20 @@ async function sourceCli(deps: Deps, action: string | undefined, args: string[],
       }
       input = { name, ...fromUrl, ...(password !== undefined ? { password } : {}) };
     } else {
-      input = { name, kind: values.kind as 'postgres', host: values.host as string, port: values.port as never, database: values.database as string, user: values.user as string, password };
+      input = {
+        name,
+        kind: values.kind as 'postgres',
+        host: values.host as string,
+        port: values.port as never,
+        database: values.database as string,
+        user: values.user as string,
+        password,
+      };
     }
     const r = await saveSource(deps, input, operator, Boolean(values.replace));
-    return [`data source "${name}" ${r.created ? 'created' : 'updated'}${input.password ? ' (password stored encrypted)' : ''}; test it with: npm run cli -- source test ${name}`];
+    return [
+      `data source "${name}" ${r.created ? 'created' : 'updated'}${input.password ? ' (password stored encrypted)' : ''}; test it with: npm run cli -- source test ${name}`,
+    ];
   }
   if (action === 'test') {
     const name = args[0] ?? '';
@@ -122,7 +148,10 @@ async function sourceCli(deps: Deps, action: string | undefined, args: string[],
 
 async function taskCli(deps: Deps, action: string | undefined, args: string[], operator: string): Promise<string[]> {
   if (action === 'list') {
-    return (await listTasks(deps.db)).map((t) => `${t.name}\t${t.source}\t${t.format}\t${t.params.map((p) => `${p.name}:${p.type}${p.default ? `=${p.default}` : ''}`).join(' ') || '-'}\t${t.title ?? ''}`);
+    return (await listTasks(deps.db)).map(
+      (t) =>
+        `${t.name}\t${t.source}\t${t.format}\t${t.params.map((p) => `${p.name}:${p.type}${p.default ? `=${p.default}` : ''}`).join(' ') || '-'}\t${t.title ?? ''}`,
+    );
   }
   if (action === 'show') {
     const t = await getTask(deps.db, args[0] ?? '');
@@ -142,7 +171,9 @@ async function taskCli(deps: Deps, action: string | undefined, args: string[], o
     }
     const parsed = taskInput.parse(json);
     if (!(await getSourceInfo(deps, parsed.source))) {
-      throw new CliUsageError(`source: no data source named "${parsed.source}"; create it first (npm run cli -- source create) or use "app"`);
+      throw new CliUsageError(
+        `source: no data source named "${parsed.source}"; create it first (npm run cli -- source create) or use "app"`,
+      );
     }
     const r = await saveTask(deps, json as never, operator, Boolean(values.replace));
     return [`export task "${parsed.name}" ${r.created ? 'created' : 'updated'}; run it with: npm run cli -- task run ${parsed.name}`];

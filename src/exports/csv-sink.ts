@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import type { Column } from './cells';
 import { cellText } from './cells';
 import type { RowSink } from './xlsx-sink';

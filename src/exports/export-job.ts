@@ -49,7 +49,13 @@ export function createExportJob(env: Env) {
     async run(p, h) {
       const task = await getTask(h.db, p.task);
       if (!task) throw new PermanentJobError(`export task "${p.task}" no longer exists`);
-      const deps: FileDeps & { secrets: SecretBox } = { config: env.config, db: h.db, callbackSecret: env.callbackSecret, now, secrets: env.secrets };
+      const deps: FileDeps & { secrets: SecretBox } = {
+        config: env.config,
+        db: h.db,
+        callbackSecret: env.callbackSecret,
+        now,
+        secrets: env.secrets,
+      };
       const estimate = await lastRowCount(h, p.task);
       const startedAt = now();
       const facts: NoticeFacts = {
@@ -70,9 +76,19 @@ export function createExportJob(env: Env) {
             h.progress(Math.min(99, pct), env.t('export.progress', { rows: rows.toLocaleString('en-US') }));
           },
         });
-        Object.assign(facts, { rows: out.rows, bytes: out.file.size, durationMs: out.durationMs, filename: out.file.name, downloadUrl: out.file.url });
+        Object.assign(facts, {
+          rows: out.rows,
+          bytes: out.file.size,
+          durationMs: out.durationMs,
+          filename: out.file.name,
+          downloadUrl: out.file.url,
+        });
         const t = env.t;
-        const body = renderNotice(parseNoticeTemplate(task.notice ?? t('notify.template.succeeded')), noticeValues(facts, t.locale), facts.taskName).markdown;
+        const body = renderNotice(
+          parseNoticeTemplate(task.notice ?? t('notify.template.succeeded')),
+          noticeValues(facts, t.locale),
+          facts.taskName,
+        ).markdown;
         const extra = [
           out.truncated ? t('export.notice.truncated', { limit: task.rowLimit }) : '',
           out.sheets > 1 ? t('export.notice.sheets', { sheets: out.sheets }) : '',
@@ -92,7 +108,10 @@ export function createExportJob(env: Env) {
           notices,
         };
       } catch (err) {
-        const permanent = err instanceof PermanentJobError || err instanceof UnknownSourceError || (err instanceof SourceError && err.code !== 'unreachable');
+        const permanent =
+          err instanceof PermanentJobError ||
+          err instanceof UnknownSourceError ||
+          (err instanceof SourceError && err.code !== 'unreachable');
         // The requester hears about a failure from the job relay; the task's other targets from here, once.
         if ((permanent || h.job.attempts >= h.job.maxAttempts) && !h.signal.aborted) {
           const failed: NoticeFacts = { ...facts, outcome: 'failed', durationMs: now() - startedAt, error: (err as Error).message };

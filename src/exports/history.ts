@@ -1,6 +1,6 @@
 import type { Database } from '../db/client';
-import { type VisibilityFilter, visibilitySql } from '../jobs/access';
 import type { JobStatus } from '../db/schema';
+import { type VisibilityFilter, visibilitySql } from '../jobs/access';
 
 /** One export run as /export history shows it. */
 export interface ExportRun {

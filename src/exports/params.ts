@@ -41,7 +41,9 @@ export class ParamError extends Error {
 
 /** The calendar date (y, m, d) at `nowMs` in `zone`. */
 export function dateInZone(nowMs: number, zone: string): { y: number; m: number; d: number } {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(nowMs);
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
+    nowMs,
+  );
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return { y: get('year'), m: get('month'), d: get('day') };
 }

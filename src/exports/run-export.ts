@@ -27,7 +27,13 @@ export class UnknownSourceError extends Error {
 /** The download name: the task's pattern with `{task} {date} {time}` and parameters filled, plus the extension. */
 export function exportFileName(task: Pick<TaskSpec, 'name' | 'fileName' | 'format' | 'timezone'>, values: Values, nowMs: number): string {
   const { y, m, d } = dateInZone(nowMs, task.timezone);
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone: task.timezone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+  const time = new Intl.DateTimeFormat('en-GB', {
+    timeZone: task.timezone,
+    hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
     .format(nowMs)
     .replace(/:/g, '');
   const date = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
@@ -116,17 +122,35 @@ export async function runExport(
   let sink: RowSink | undefined;
   let columns: Column[] = [];
   try {
-    const { rows, truncated } = await streamRows(deps, task, values, task.rowLimit, opts.signal, async (cols, batch) => {
-      if (!sink) {
-        columns = cols;
-        sink =
-          task.format === 'csv'
-            ? createCsvSink({ path: tmp, columns: cols })
-            : await createXlsxSink({ path: tmp, sheet: task.sheet, columns: cols, sample: batch.slice(0, 200), maxRowsPerSheet: opts.maxRowsPerSheet });
-      }
-      await sink.add(batch);
-    }, opts.onProgress);
-    if (!sink) sink = task.format === 'csv' ? createCsvSink({ path: tmp, columns }) : await createXlsxSink({ path: tmp, sheet: task.sheet, columns, sample: [] });
+    const { rows, truncated } = await streamRows(
+      deps,
+      task,
+      values,
+      task.rowLimit,
+      opts.signal,
+      async (cols, batch) => {
+        if (!sink) {
+          columns = cols;
+          sink =
+            task.format === 'csv'
+              ? createCsvSink({ path: tmp, columns: cols })
+              : await createXlsxSink({
+                  path: tmp,
+                  sheet: task.sheet,
+                  columns: cols,
+                  sample: batch.slice(0, 200),
+                  maxRowsPerSheet: opts.maxRowsPerSheet,
+                });
+        }
+        await sink.add(batch);
+      },
+      opts.onProgress,
+    );
+    if (!sink)
+      sink =
+        task.format === 'csv'
+          ? createCsvSink({ path: tmp, columns })
+          : await createXlsxSink({ path: tmp, sheet: task.sheet, columns, sample: [] });
     const { sheets } = await sink.finish();
     const name = exportFileName(task, values, deps.now());
     const file = await storeFile(deps, { jobId: opts.jobId ?? null, name, path: tmp, rows });

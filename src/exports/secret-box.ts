@@ -29,7 +29,8 @@ export function secretsKeyPath(dataDir: string): string {
 export function parseSecretsKey(text: string): Buffer {
   const s = text.trim();
   const buf = /^[0-9a-fA-F]{64}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64');
-  if (buf.length !== 32) throw new SecretsKeyError('SECRETS_KEY must be 32 bytes, base64 or hex; generate one with: openssl rand -base64 32');
+  if (buf.length !== 32)
+    throw new SecretsKeyError('SECRETS_KEY must be 32 bytes, base64 or hex; generate one with: openssl rand -base64 32');
   return buf;
 }
 
@@ -65,7 +66,7 @@ export function createSecretBox(config: { SECRETS_KEY?: string; DATA_DIR: string
         d.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([d.update(Buffer.from(ct, 'base64url')), d.final()]).toString('utf8');
       } catch {
-        throw new SecretsKeyError(wrongKey(kid ?? "?", id as string));
+        throw new SecretsKeyError(wrongKey(kid ?? '?', id as string));
       }
     },
   };

@@ -26,7 +26,9 @@ export const sourceInput = z
       .string()
       .regex(NAME, { error: 'expected lower-case letters, digits, "-" or "_", e.g. shop-replica' })
       .refine((n) => n !== APP_SOURCE, { error: '"app" is the built-in source; pick another name' }),
-    kind: z.enum(['postgres', 'mysql', 'mariadb'], { error: 'expected postgres, mysql or mariadb' }).transform((k) => (k === 'mariadb' ? 'mysql' : k)),
+    kind: z
+      .enum(['postgres', 'mysql', 'mariadb'], { error: 'expected postgres, mysql or mariadb' })
+      .transform((k) => (k === 'mariadb' ? 'mysql' : k)),
     host: z.string().min(1, { error: 'expected a host name, e.g. 10.0.0.5' }),
     port: z.coerce.number().int().min(1).max(65535).optional(),
     database: z.string().min(1, { error: 'expected a database name' }),

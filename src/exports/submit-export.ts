@@ -1,8 +1,8 @@
 import type { Deps } from '../deps';
 import { UserError } from '../errors';
-import type { Caller } from '../lib/roles';
 import { submitJob } from '../jobs/submit';
 import type { Job } from '../jobs/types';
+import type { Caller } from '../lib/roles';
 import type { ReplyTarget } from '../outbound';
 import type { ExportPayload } from './export-job';
 import { ParamError, resolveParams } from './params';
@@ -31,13 +31,19 @@ export async function prepareExport(
     const names = (await listTasks(deps.db)).map((t) => t.name);
     throw new UserError('not_found', 'export.unknownTask', { task: taskName, tasks: names.join(', ') || '-' }, 'task');
   }
-  if (!mayRun(task, caller)) throw new UserError('forbidden', 'export.forbidden', { task: task.name, allowed: task.allowed.join(', ') || 'operator' });
+  if (!mayRun(task, caller))
+    throw new UserError('forbidden', 'export.forbidden', { task: task.name, allowed: task.allowed.join(', ') || 'operator' });
   if (!(await getSourceInfo({ ...deps }, task.source))) throw new UserError('not_found', 'export.unknownSource', { source: task.source });
   try {
     return { task, values: resolveParams(task.params, typed, deps.now(), task.timezone) };
   } catch (err) {
     if (!(err instanceof ParamError)) throw err;
-    throw new UserError('bad_args', 'export.badParam', { param: err.param, expected: err.expected, got: err.got, task: task.name, example: paramExample(task) }, err.param);
+    throw new UserError(
+      'bad_args',
+      'export.badParam',
+      { param: err.param, expected: err.expected, got: err.got, task: task.name, example: paramExample(task) },
+      err.param,
+    );
   }
 }
 

@@ -15,7 +15,9 @@ const zoneOk = (z: string) => {
 /** A delivery target as typed (secrets in the clear; they are sealed before storage). */
 export const targetInput = z.discriminatedUnion('type', [
   z.object({ type: z.literal('requester') }).strict(),
-  z.object({ type: z.literal('group'), conversationId: z.string().min(1, { error: 'expected the group conversation id (cid…)' }) }).strict(),
+  z
+    .object({ type: z.literal('group'), conversationId: z.string().min(1, { error: 'expected the group conversation id (cid…)' }) })
+    .strict(),
   z
     .object({
       type: z.literal('robot'),
@@ -70,7 +72,12 @@ export const taskInput = z
       .default('Sheet1'),
     format: z.enum(['xlsx', 'csv'], { error: 'expected xlsx or csv' }).default('xlsx'),
     rowLimit: z.number().int().min(1).max(50_000_000).default(1_000_000),
-    timeoutMs: z.number().int().min(100).max(6 * 3_600_000).default(300_000),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(6 * 3_600_000)
+      .default(300_000),
     /** Who may run it: roles (viewer, operator, admin) or staff ids. Empty = operators and admins. */
     allowed: z.array(z.string().min(1)).default([]),
     notice: z.string().max(2000).optional(),
@@ -81,7 +88,12 @@ export const taskInput = z
     const used = bindNamed(t.sql, 'postgres').names;
     const declared = new Set(t.params.map((p) => p.name));
     for (const n of used) {
-      if (!declared.has(n)) ctx.addIssue({ code: 'custom', path: ['params'], message: `the SQL uses :${n}; declare it in params, e.g. {"name":"${n}","type":"date","default":"yesterday"}` });
+      if (!declared.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['params'],
+          message: `the SQL uses :${n}; declare it in params, e.g. {"name":"${n}","type":"date","default":"yesterday"}`,
+        });
     }
   });
 export type TaskInput = z.input<typeof taskInput>;

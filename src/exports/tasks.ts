@@ -3,7 +3,7 @@ import type { Caller } from '../lib/roles';
 import { hasRole } from '../lib/roles';
 import { parseNoticeTemplate, parseRobotWebhook } from '../notify';
 import type { SecretBox } from './secret-box';
-import { type StoredTarget, type TaskInput, type TaskSpec, type TargetInput, taskInput } from './task-schema';
+import { type StoredTarget, type TargetInput, type TaskInput, type TaskSpec, taskInput } from './task-schema';
 
 /** A stored task with its row metadata. */
 export interface ExportTask extends TaskSpec {
@@ -75,7 +75,9 @@ export async function removeTask(db: Database, name: string): Promise<boolean> {
 export function mayRun(task: Pick<TaskSpec, 'allowed'>, caller: Caller): boolean {
   if (caller.role === 'admin') return true;
   if (task.allowed.length === 0) return hasRole(caller.role, 'operator');
-  return task.allowed.some((a) => a === caller.key || a === caller.staffId || ((a === 'viewer' || a === 'operator' || a === 'admin') && hasRole(caller.role, a)));
+  return task.allowed.some(
+    (a) => a === caller.key || a === caller.staffId || ((a === 'viewer' || a === 'operator' || a === 'admin') && hasRole(caller.role, a)),
+  );
 }
 
 /** The task as shown to users and admins: secrets replaced by a label. */

@@ -47,7 +47,12 @@ export async function createXlsxSink(opts: {
   const wb: Writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: opts.path, useStyles: true, useSharedStrings: false });
   const perSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
   const maxInFlight = opts.maxInFlight ?? 2;
-  const widths = opts.columns.map((c, i) => columnWidth(c.name, opts.sample.map((r) => r[i] ?? null)));
+  const widths = opts.columns.map((c, i) =>
+    columnWidth(
+      c.name,
+      opts.sample.map((r) => r[i] ?? null),
+    ),
+  );
   // One style object per column, shared by all its cells: exceljs caches a style's id by object
   // identity, so a fresh object per cell (its default) costs a style serialisation per cell.
   const plain = {};
@@ -68,7 +73,8 @@ export async function createXlsxSink(opts: {
     sheet.columns = widths.map((width) => ({ width }));
     // Count the zip writes this sheet's stream has in flight (see above).
     const stream = (sheet as unknown as { stream: Piped }).stream;
-    if (typeof stream?._pipe !== 'function') throw new Error('exceljs internals changed: WorksheetWriter.stream._pipe is missing (pin exceljs 4.4.x)');
+    if (typeof stream?._pipe !== 'function')
+      throw new Error('exceljs internals changed: WorksheetWriter.stream._pipe is missing (pin exceljs 4.4.x)');
     const original = stream._pipe.bind(stream);
     stream._pipe = (chunk) => {
       inFlight += 1;

@@ -51,8 +51,28 @@ beforeAll(async () => {
     JOB_POLL_INTERVAL_MS: '100',
   });
   boss = await createLocalChat({ url: server.url, secret: TEST_SECRET, staffId: 'boss' });
-  cliEnv = { DATABASE_URL: t.url as string, DATA_DIR: dataDir, DINGTALK_CLIENT_SECRET: TEST_SECRET, SRC_PW: PG_PASSWORD, PORT: String(port) };
-  const made = await cli('source', 'create', 'pgsrc', '--kind', 'postgres', '--host', '127.0.0.1', '--database', pgsrc.name, '--user', 'postgres', '--password-env', 'SRC_PW');
+  cliEnv = {
+    DATABASE_URL: t.url as string,
+    DATA_DIR: dataDir,
+    DINGTALK_CLIENT_SECRET: TEST_SECRET,
+    SRC_PW: PG_PASSWORD,
+    PORT: String(port),
+  };
+  const made = await cli(
+    'source',
+    'create',
+    'pgsrc',
+    '--kind',
+    'postgres',
+    '--host',
+    '127.0.0.1',
+    '--database',
+    pgsrc.name,
+    '--user',
+    'postgres',
+    '--password-env',
+    'SRC_PW',
+  );
   expect(made.stderr).toBe('');
   expect(made.stdout).toContain('created');
   const m = await cli('source', 'create', 'maria', '--url', `mysql://root@127.0.0.1:3306/${maria.name}`);
@@ -61,8 +81,17 @@ beforeAll(async () => {
   for (const spec of [
     task('pg-types', 'pgsrc'),
     task('maria-types', 'maria'),
-    task('pg-find', 'pgsrc', { sql: 'select id, name from t where name = :name or d = :day', params: [{ name: 'name', type: 'string' }, { name: 'day', type: 'date', default: 'yesterday' }] }),
-    task('maria-find', 'maria', { sql: 'select id, name from t where name = :name', params: [{ name: 'name', type: 'string', required: true }] }),
+    task('pg-find', 'pgsrc', {
+      sql: 'select id, name from t where name = :name or d = :day',
+      params: [
+        { name: 'name', type: 'string' },
+        { name: 'day', type: 'date', default: 'yesterday' },
+      ],
+    }),
+    task('maria-find', 'maria', {
+      sql: 'select id, name from t where name = :name',
+      params: [{ name: 'name', type: 'string', required: true }],
+    }),
     task('pg-write', 'pgsrc', { sql: 'with d as (delete from victim returning id) select * from d' }),
     task('maria-write', 'maria', { sql: 'delete from victim' }),
     task('pg-slow', 'pgsrc', { sql: 'select pg_sleep(3) as slept', timeoutMs: 300 }),
@@ -106,7 +135,9 @@ const values = (ws: ExcelJS.Worksheet, row: number) => (ws.getRow(row).values as
 
 describe('data sources', () => {
   it('stores the password encrypted: not in the database, the CLI output or chat', async () => {
-    const rows = await t.db.query<{ password_enc: string; key_id: string }>(`select password_enc, key_id from data_sources where name = 'pgsrc'`);
+    const rows = await t.db.query<{ password_enc: string; key_id: string }>(
+      `select password_enc, key_id from data_sources where name = 'pgsrc'`,
+    );
     expect(rows[0]?.password_enc).toMatch(/^v1\./);
     const dump = JSON.stringify(await t.db.query(`select * from data_sources`));
     expect(dump).not.toContain(PG_PASSWORD);
@@ -149,7 +180,9 @@ describe('data sources', () => {
       },
       (err: Error) => err,
     );
-    expect(other?.message).toMatch(/^stored credentials were encrypted with key \S+, but the configured key is \S+\. Set SECRETS_KEY to the original key/);
+    expect(other?.message).toMatch(
+      /^stored credentials were encrypted with key \S+, but the configured key is \S+\. Set SECRETS_KEY to the original key/,
+    );
     expect(other?.message).toMatch(/\(sources: [^)]*pgsrc\)$/);
   });
 });
@@ -167,7 +200,9 @@ describe.each([
     expect(url).toBeTruthy();
     const { res, body } = await download(url);
     const cd = res.headers.get('content-disposition') ?? '';
-    expect(decodeURIComponent(/filename\*=UTF-8''([^;]+)/.exec(cd)?.[1] ?? '')).toMatch(new RegExp(`^导出_${taskName}_\\d{4}-\\d{2}-\\d{2}\\.xlsx$`));
+    expect(decodeURIComponent(/filename\*=UTF-8''([^;]+)/.exec(cd)?.[1] ?? '')).toMatch(
+      new RegExp(`^导出_${taskName}_\\d{4}-\\d{2}-\\d{2}\\.xlsx$`),
+    );
     const wb = await readXlsx(body);
     const ws = wb.getWorksheet('数据') as ExcelJS.Worksheet;
     expect(ws).toBeTruthy();
@@ -201,7 +236,9 @@ describe('progress', () => {
   it('/export run → progress by rows → final message → the link downloads every row', async () => {
     const { id, from } = await runInChat('/export run pg-many');
     const final = await boss.waitFor((r) => r.text.includes(`#${id}`) && r.text.includes('已完成'), 60_000, from);
-    const progress = boss.replies.slice(from, boss.replies.indexOf(final)).filter((r) => r.text.includes(`#${id}`) && /已导出 [\d,]+ 行/.test(r.text));
+    const progress = boss.replies
+      .slice(from, boss.replies.indexOf(final))
+      .filter((r) => r.text.includes(`#${id}`) && /已导出 [\d,]+ 行/.test(r.text));
     expect(progress.length).toBeGreaterThanOrEqual(1);
     const counts = progress.map((p) => Number((/已导出 ([\d,]+) 行/.exec(p.text)?.[1] ?? '0').replace(/,/g, '')));
     for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThan(counts[i - 1] as number);
@@ -257,7 +294,11 @@ describe('safety', () => {
     const { id, from } = await runInChat('/export run pg-long');
     const sql = postgres(pgsrc.url, { max: 1 });
     const running = async () =>
-      Number((await sql`select count(*)::int as n from pg_stat_activity where application_name = 'chatops-export' and query like '%pg_sleep(60)%' and state = 'active'`)[0]?.n);
+      Number(
+        (
+          await sql`select count(*)::int as n from pg_stat_activity where application_name = 'chatops-export' and query like '%pg_sleep(60)%' and state = 'active'`
+        )[0]?.n,
+      );
     const until = async (cond: () => Promise<boolean>, ms: number) => {
       const t0 = Date.now();
       while (!(await cond())) {
@@ -281,7 +322,9 @@ describe('who may run what; the CLI runs a task', () => {
       await alice.send('/export run admins-only');
       const r = await alice.waitFor(() => true, 10_000);
       expect(r.text).toContain('你没有运行导出任务“admins-only”的权限（允许：admin）');
-      expect(Number((await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where payload->>'task' = 'admins-only'`))[0]?.n)).toBe(0);
+      expect(
+        Number((await t.db.query<{ n: number }>(`select count(*)::int as n from jobs where payload->>'task' = 'admins-only'`))[0]?.n),
+      ).toBe(0);
     } finally {
       await alice.close();
     }
@@ -336,13 +379,24 @@ describe('preview, history, example task, webhooks', () => {
     const token = (await cli('token', 'create', 'exp-admin', '--role', 'admin')).stdout.trim();
     const h = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const base = server.url;
-    const bad = await fetch(`${base}/hooks/sources`, { method: 'POST', headers: h, body: JSON.stringify({ name: 'x', kind: 'pg', host: 'h', database: 'd', user: 'u' }) });
+    const bad = await fetch(`${base}/hooks/sources`, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({ name: 'x', kind: 'pg', host: 'h', database: 'd', user: 'u' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('kind');
     const made = await fetch(`${base}/hooks/sources`, {
       method: 'POST',
       headers: h,
-      body: JSON.stringify({ name: 'pg2', kind: 'postgres', host: '127.0.0.1', database: pgsrc.name, user: 'postgres', password: PG_PASSWORD }),
+      body: JSON.stringify({
+        name: 'pg2',
+        kind: 'postgres',
+        host: '127.0.0.1',
+        database: pgsrc.name,
+        user: 'postgres',
+        password: PG_PASSWORD,
+      }),
     });
     expect(made.status).toBe(201);
     const listed = await (await fetch(`${base}/hooks/sources`, { headers: h })).text();
@@ -350,9 +404,23 @@ describe('preview, history, example task, webhooks', () => {
     expect(listed).not.toContain(PG_PASSWORD);
     const test = (await (await fetch(`${base}/hooks/sources/pg2/test`, { method: 'POST', headers: h })).json()) as { ok: boolean };
     expect(test.ok).toBe(true);
-    const tk = await fetch(`${base}/hooks/tasks`, { method: 'POST', headers: h, body: JSON.stringify({ name: 'pg2-count', source: 'pg2', sql: 'select count(*) as n from t where d >= :since', params: [{ name: 'since', type: 'date', default: 'last_year_start' }], format: 'csv' }) });
+    const tk = await fetch(`${base}/hooks/tasks`, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({
+        name: 'pg2-count',
+        source: 'pg2',
+        sql: 'select count(*) as n from t where d >= :since',
+        params: [{ name: 'since', type: 'date', default: 'last_year_start' }],
+        format: 'csv',
+      }),
+    });
     expect(tk.status).toBe(201);
-    const run = await fetch(`${base}/hooks/tasks/pg2-count/run`, { method: 'POST', headers: h, body: JSON.stringify({ params: { since: '2024-01-01' } }) });
+    const run = await fetch(`${base}/hooks/tasks/pg2-count/run`, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({ params: { since: '2024-01-01' } }),
+    });
     expect(run.status).toBe(202);
     const { jobId } = (await run.json()) as { jobId: number };
     const job = await waitForStatus(t.db, jobId, ['succeeded'], 30_000);

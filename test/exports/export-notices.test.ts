@@ -63,7 +63,11 @@ describe('export notices', () => {
         sql: `select kind as "类型", count(*) as n from jobs group by kind order by kind`,
         fileName: '任务种类_{date}',
         notice: '### {task_name} 完成\n\n{rows_count} 行 · {file_size} · [{filename}]({download_url})',
-        targets: [{ type: 'requester' }, { type: 'robot', webhook: robot.webhook(TOKEN), secret: SIGN }, { type: 'email', to: ['ops@example.com'] }],
+        targets: [
+          { type: 'requester' },
+          { type: 'robot', webhook: robot.webhook(TOKEN), secret: SIGN },
+          { type: 'email', to: ['ops@example.com'] },
+        ],
       }),
     });
     expect(made.status, await made.clone().text()).toBe(201);
@@ -96,7 +100,12 @@ describe('export notices', () => {
     const made = await fetch(`${server.url}/hooks/tasks`, {
       method: 'POST',
       headers: h,
-      body: JSON.stringify({ name: 'broken', source: 'app', sql: 'select * from no_such_table', targets: [{ type: 'robot', webhook: robot.webhook(TOKEN), secret: SIGN }] }),
+      body: JSON.stringify({
+        name: 'broken',
+        source: 'app',
+        sql: 'select * from no_such_table',
+        targets: [{ type: 'robot', webhook: robot.webhook(TOKEN), secret: SIGN }],
+      }),
     });
     expect(made.status).toBe(201);
     const before = robot.posts.length;
@@ -120,7 +129,12 @@ describe('export notices', () => {
     const badUrl = await fetch(`${server.url}/hooks/tasks`, {
       method: 'POST',
       headers: h,
-      body: JSON.stringify({ name: 'badurl', source: 'app', sql: 'select 1', targets: [{ type: 'robot', webhook: 'https://evil.example.com/robot/send?access_token=x' }] }),
+      body: JSON.stringify({
+        name: 'badurl',
+        source: 'app',
+        sql: 'select 1',
+        targets: [{ type: 'robot', webhook: 'https://evil.example.com/robot/send?access_token=x' }],
+      }),
     });
     expect(badUrl.status).toBe(400);
     expect(((await badUrl.json()) as { error: { field: string } }).error.field).toBe('webhook');

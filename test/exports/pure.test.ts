@@ -12,7 +12,12 @@ describe('bindNamed', () => {
     ['select * from t where d = :date and s = :store', 'postgres', 'select * from t where d = $1 and s = $2', ['date', 'store']],
     ['select :a, :b, :a', 'postgres', 'select $1, $2, $1', ['a', 'b']],
     ['select :a, :b, :a', 'mysql', 'select ?, ?, ?', ['a', 'b', 'a']],
-    ["select ':not' as x, \"col:y\", d::date from t where x = :x -- :c\n/* :d */", 'postgres', "select ':not' as x, \"col:y\", d::date from t where x = $1 -- :c\n/* :d */", ['x']],
+    [
+      'select \':not\' as x, "col:y", d::date from t where x = :x -- :c\n/* :d */',
+      'postgres',
+      'select \':not\' as x, "col:y", d::date from t where x = $1 -- :c\n/* :d */',
+      ['x'],
+    ],
     ["select $q$ :z $q$, 'it''s :no' , :yes", 'postgres', "select $q$ :z $q$, 'it''s :no' , $1", ['yes']],
     ["select 'a\\' :no', `c:d`, :yes", 'mysql', "select 'a\\' :no', `c:d`, ?", ['yes']],
     ["select '2024-01-01 10:00:00'::timestamp, :t::date", 'postgres', "select '2024-01-01 10:00:00'::timestamp, $1::date", ['t']],
@@ -61,7 +66,9 @@ describe('relative dates and parameters', () => {
     ];
     expect(resolveParams(specs, { store: 'A' }, now, 'Asia/Shanghai')).toEqual({ date: '2026-03-01', store: 'A', opt: null });
     expect(() => resolveParams(specs, {}, now, 'UTC')).toThrow(/store/);
-    expect(() => resolveParams(specs, { store: 'A', shop: '1' }, now, 'UTC')).toThrow(/shop: expected one of the task's parameters \(date, store, opt\)/);
+    expect(() => resolveParams(specs, { store: 'A', shop: '1' }, now, 'UTC')).toThrow(
+      /shop: expected one of the task's parameters \(date, store, opt\)/,
+    );
   });
 });
 

@@ -20,7 +20,16 @@ describe.each(DB_KINDS)('sheet split on %s', (kind) => {
 
   it('25 rows at 10 per sheet make sheets of 10, 10 and 5, in order', async () => {
     const deps = testDeps(t.db);
-    const task = { ...taskInput.parse({ name: 'split', source: 'app', sql: `select g as n, '行 ' || g as label from generate_series(1, :last) g order by g`, params: [{ name: 'last', type: 'int' }], sheet: '明细' }), targets: [] };
+    const task = {
+      ...taskInput.parse({
+        name: 'split',
+        source: 'app',
+        sql: `select g as n, '行 ' || g as label from generate_series(1, :last) g order by g`,
+        params: [{ name: 'last', type: 'int' }],
+        sheet: '明细',
+      }),
+      targets: [],
+    };
     const out = await runExport(deps, task, { last: 25 }, { maxRowsPerSheet: 10 });
     expect(out).toMatchObject({ rows: 25, sheets: 3, truncated: false });
     const rec = await getFile(t.db, out.file.id);
@@ -42,11 +51,16 @@ describe.each(DB_KINDS)('sheet split on %s', (kind) => {
 
   it('stops at the row limit and says so', async () => {
     const deps = testDeps(t.db);
-    const task = { ...taskInput.parse({ name: 'cap', source: 'app', sql: 'select g from generate_series(1, 5000) g', rowLimit: 1234, format: 'csv' }), targets: [] };
+    const task = {
+      ...taskInput.parse({ name: 'cap', source: 'app', sql: 'select g from generate_series(1, 5000) g', rowLimit: 1234, format: 'csv' }),
+      targets: [],
+    };
     const out = await runExport(deps, task, {});
     expect(out).toMatchObject({ rows: 1234, truncated: true });
     const rec = await getFile(t.db, out.file.id);
-    const lines = readFileSync(filePath(deps, rec as never), 'utf8').trim().split('\r\n');
+    const lines = readFileSync(filePath(deps, rec as never), 'utf8')
+      .trim()
+      .split('\r\n');
     expect(lines.length).toBe(1235);
     expect(lines.at(-1)).toBe('1234');
   });

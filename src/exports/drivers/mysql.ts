@@ -84,7 +84,11 @@ export async function openMysql(cfg: SourceConfig): Promise<SourceClient> {
       const c = await connect();
       const p = c.promise();
       const secs = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
-      await p.query(mariadb ? `set session max_statement_time = ${secs}` : `set session max_execution_time = ${Math.max(1, Math.floor(opts.timeoutMs))}`);
+      await p.query(
+        mariadb
+          ? `set session max_statement_time = ${secs}`
+          : `set session max_execution_time = ${Math.max(1, Math.floor(opts.timeoutMs))}`,
+      );
       let killed = false;
       const onAbort = () => {
         killed = true;
@@ -112,7 +116,8 @@ export async function openMysql(cfg: SourceConfig): Promise<SourceClient> {
         }
         if (batch.length > 0 || !sent) await onBatch(columns, batch);
       } catch (err) {
-        if (killed || opts.signal?.aborted) throw new SourceError('the query was cancelled on the database server', 'cancelled', { cause: err });
+        if (killed || opts.signal?.aborted)
+          throw new SourceError('the query was cancelled on the database server', 'cancelled', { cause: err });
         throw describeMysqlError(err);
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
@@ -122,7 +127,11 @@ export async function openMysql(cfg: SourceConfig): Promise<SourceClient> {
     async close() {
       const c = conn;
       conn = undefined;
-      if (c) await c.promise().end().catch(() => c.destroy());
+      if (c)
+        await c
+          .promise()
+          .end()
+          .catch(() => c.destroy());
     },
   };
 }
@@ -147,7 +156,8 @@ export function describeMysqlError(err: unknown): SourceError {
     return new SourceError('the query ran past its statement timeout and was stopped by the server', 'timeout', { cause: err });
   }
   if (e.errno === 1317) return new SourceError('the query was cancelled on the database server', 'cancelled', { cause: err });
-  if (e.errno === 1792) return new SourceError(`the export runs read-only and the statement tried to write: ${msg}`, 'read_only', { cause: err });
+  if (e.errno === 1792)
+    return new SourceError(`the export runs read-only and the statement tried to write: ${msg}`, 'read_only', { cause: err });
   if (e.errno === 1045) return new SourceError(`login refused: ${msg}`, 'auth', { cause: err });
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT' || e.errno === 1049) {
     return new SourceError(`cannot connect: ${msg}`, 'unreachable', { cause: err });

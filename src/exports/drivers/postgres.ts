@@ -37,7 +37,14 @@ export function openPostgres(cfg: SourceConfig | { url: string; name: string }):
   const sql =
     'url' in cfg
       ? postgres(cfg.url, common)
-      : postgres({ ...common, host: cfg.host, port: cfg.port, database: cfg.database, username: cfg.username, password: cfg.password ?? '' });
+      : postgres({
+          ...common,
+          host: cfg.host,
+          port: cfg.port,
+          database: cfg.database,
+          username: cfg.username,
+          password: cfg.password ?? '',
+        });
   // Keep dates, timestamps, int8 and numeric as the server prints them: cells.ts decides exactly.
   const parsers = (sql.options as unknown as { parsers: Record<string, (x: string) => unknown> }).parsers;
   for (const oid of ['20', '1082', '1114', '1184', '1700']) parsers[oid] = (x: string) => x;
@@ -102,7 +109,8 @@ export function describePgError(err: unknown): SourceError {
       ? new SourceError('the query ran past its statement timeout and was stopped by the server', 'timeout', { cause: err })
       : new SourceError('the query was cancelled on the database server', 'cancelled', { cause: err });
   }
-  if (e.code === '25006') return new SourceError(`the export runs read-only and the statement tried to write: ${msg}`, 'read_only', { cause: err });
+  if (e.code === '25006')
+    return new SourceError(`the export runs read-only and the statement tried to write: ${msg}`, 'read_only', { cause: err });
   if (e.code === '28P01' || e.code === '28000') return new SourceError(`login refused: ${msg}`, 'auth', { cause: err });
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'CONNECT_TIMEOUT' || e.code === 'ETIMEDOUT' || e.code === '3D000') {
     return new SourceError(`cannot connect: ${msg}`, 'unreachable', { cause: err });
