@@ -88,7 +88,7 @@ function wallTimeSlow(instantMs: number, zone: string): Date {
   }).formatToParts(instantMs);
   const g = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return new Date(
-    Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second'), instantMs % 1000 < 0 ? 0 : instantMs % 1000),
+    Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second'), Math.max(0, instantMs % 1000)),
   );
 }
 

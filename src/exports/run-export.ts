@@ -3,7 +3,6 @@ import { type FileDeps, type StoredFile, storeFile, tempFilePath } from '../file
 import { fillTemplate } from '../i18n';
 import { type CellValue, type Column, createZoneClock, toCell } from './cells';
 import { createCsvSink } from './csv-sink';
-import { SourceError } from './drivers/types';
 import { bindNamed } from './named-params';
 import { dateInZone } from './params';
 import { openSource, type SourceDeps } from './sources';
