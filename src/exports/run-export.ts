@@ -13,7 +13,7 @@ export type ExportDeps = SourceDeps & FileDeps;
 type Values = Record<string, string | number | boolean | null>;
 
 /** Rows per cursor fetch. */
-export const BATCH_ROWS = 2000;
+export const BATCH_ROWS = 500;
 
 /** Thrown when the task names a source that does not exist. */
 export class UnknownSourceError extends Error {
