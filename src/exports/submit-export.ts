@@ -5,11 +5,11 @@ import type { Job } from '../jobs/types';
 import type { Caller } from '../lib/roles';
 import type { ReplyTarget } from '../outbound';
 import type { ExportPayload } from './export-job';
-import { ParamError, resolveParams } from './params';
+import { ParamError, RELATIVE_DATES, resolveParams } from './params';
 import { getSourceInfo } from './sources';
 import { type ExportTask, getTask, listTasks, mayRun } from './tasks';
 
-type SubmitDeps = Pick<Deps, 'db' | 'config' | 'secrets' | 'now' | 'jobDefinitions'>;
+type SubmitDeps = Pick<Deps, 'db' | 'config' | 'secrets' | 'now' | 'jobDefinitions' | 't'>;
 
 /** An example `key=value` line for a task's parameters (shown in errors). */
 export function paramExample(task: ExportTask): string {
