@@ -38,10 +38,14 @@ export async function prepareExport(
     return { task, values: resolveParams(task.params, typed, deps.now(), task.timezone) };
   } catch (err) {
     if (!(err instanceof ParamError)) throw err;
+    const expected = deps.t(`export.expect.${err.kind}`, {
+      words: RELATIVE_DATES.join(', '),
+      names: task.params.map((p) => p.name).join(', ') || '-',
+    });
     throw new UserError(
       'bad_args',
       'export.badParam',
-      { param: err.param, expected: err.expected, got: err.got, task: task.name, example: paramExample(task) },
+      { param: err.param, expected, got: err.got, task: task.name, example: paramExample(task) },
       err.param,
     );
   }
