@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   push: async () => (await import('./push')).run(),
   export: async () => (await import('./export')).run(),
   footprint: async () => (await import('./footprint')).run(),
+  diagnose: async () => (await import('./diagnose')).run(),
 };
 
 const name = process.argv[2];

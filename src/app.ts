@@ -6,6 +6,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { callbackRoutes } from './chat/callback-route';
 import type { Deps } from './deps';
 import { requireToken } from './http/auth';
+import { BODY_LIMITS } from './http/body';
+import { diagnosisApiRoutes } from './http/diagnosis-api';
 import { ApiError, errorBody } from './http/errors';
 import { exportsAdminRoutes } from './http/exports-admin';
 import { fileRoutes } from './http/files';
@@ -14,8 +16,7 @@ import { hookRoutes } from './http/hooks';
 import { jobsApiRoutes } from './http/jobs-api';
 import { pushHookRoutes } from './http/push-hook';
 
-/** Largest request bodies accepted: a robot callback is a few KB; webhook and API calls carry item lists. */
-export const BODY_LIMITS = { callback: 256 * 1024, api: 1024 * 1024 } as const;
+export { BODY_LIMITS } from './http/body';
 
 const CODES: Record<number, string> = { 400: 'bad_args', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'too_large' };
 
@@ -69,6 +70,7 @@ export function createApp(deps: Deps): Hono {
   app.route('/', hookRoutes(deps));
   app.route('/', jobsApiRoutes(deps));
   app.route('/', pushHookRoutes(deps));
+  app.route('/', diagnosisApiRoutes(deps));
   app.route('/', fileRoutes(deps));
   app.route('/', exportsAdminRoutes(deps));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));

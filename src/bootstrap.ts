@@ -7,6 +7,7 @@ import { createReplier } from './chat/replier';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { createBackground, type Deps } from './deps';
+import { loadModels } from './diagnosis/models';
 import { createSecretBox } from './exports/secret-box';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
@@ -38,6 +39,7 @@ export function createDeps(opts: {
       : undefined;
   const t = createTranslator(config.LOCALE);
   const presets = createPresetRegistry(rawPresets);
+  const models = loadModels(config);
   const publisher = config.AMQP_URL
     ? createPublisher({ url: config.AMQP_URL, appId: config.AMQP_APP_ID, log, now, connectTimeoutMs: config.AMQP_RECONNECT_BUDGET_MS })
     : undefined;
@@ -54,7 +56,7 @@ export function createDeps(opts: {
     allowLoopback: !config.DINGTALK_CLIENT_SECRET,
     truncatedNote: (cut) => t('reply.truncated', { cut }),
   });
-  return {
+  const deps: Deps = {
     config,
     db,
     log,
@@ -63,12 +65,25 @@ export function createDeps(opts: {
     fetch: fetchFn,
     notifier,
     registry: createRegistry(commands),
-    jobDefinitions: createJobDefinitions({ config, t, presets, publisher, now, secrets, callbackSecret: opts.callbackSecret }),
+    jobDefinitions: createJobDefinitions({
+      config,
+      t,
+      presets,
+      publisher,
+      models,
+      secrets,
+      fetch: fetchFn,
+      callbackSecret: opts.callbackSecret,
+      now,
+      deps: () => deps,
+    }),
     presets,
     publisher,
+    models,
     metrics: createMetrics(),
     background: createBackground(),
     callbackSecret: opts.callbackSecret,
     secrets,
   };
+  return deps;
 }

@@ -79,11 +79,24 @@ const schema = z.object({
   PUSH_ALLOWED_QUEUES: list.optional(),
   PUSH_EXTRA_QUEUES: list.default([]),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
+  AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
 
+  DIAGNOSIS_MODELS: z.string().min(1).optional(),
+  DIAGNOSIS_MODELS_FILE: z.string().min(1).optional(),
+  DIAGNOSIS_CONCURRENCY: int(1, 1000).default(20),
+  DIAGNOSIS_SOFT_TIMEOUT_MS: int(1000, 86_400_000).default(540_000),
+  DIAGNOSIS_HARD_TIMEOUT_MS: int(1000, 86_400_000).default(600_000),
+  DIAGNOSIS_API_RATE_LIMITS: z
+    .string()
+    .regex(/^\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*$/, { error: 'expected four whole numbers: submit,status,cancel,statistics' })
+    .default('3,30,5,10')
+    .transform((s) => {
+      const [submit = 3, status = 30, cancel = 5, statistics = 10] = s.split(',').map((x) => Number(x.trim()));
+      return { submit, status, cancel, statistics };
+    }),
   FILES_DIR: z.string().min(1).optional(),
   FILES_TTL_HOURS: int(1, 24 * 365).default(168),
   SECRETS_KEY: z.string().min(1).optional(),
-  AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
 
   DINGTALK_OAPI_BASE: z
     .string()
@@ -154,6 +167,12 @@ const examples: Record<keyof z.input<typeof schema>, string> = {
   SMTP_FROM: '"数据导出" <bot@example.com>',
   SMTP_TIMEOUT_MS: '60000',
   SMTP_MAX_ATTACHMENT_BYTES: '26214400',
+  DIAGNOSIS_MODELS: '{"doubao":{"baseUrl":"https://ark.cn-beijing.volces.com/api/v3","model":"doubao-1-5-pro-32k-250115","apiKey":"…"}}',
+  DIAGNOSIS_MODELS_FILE: './models.json',
+  DIAGNOSIS_CONCURRENCY: '20',
+  DIAGNOSIS_SOFT_TIMEOUT_MS: '540000',
+  DIAGNOSIS_HARD_TIMEOUT_MS: '600000',
+  DIAGNOSIS_API_RATE_LIMITS: '3,30,5,10',
 };
 
 type Parsed = z.output<typeof schema>;
@@ -239,6 +258,7 @@ function isOapiBase(s: string): boolean {
 function redact(key: string, value: string | undefined): string {
   if (value === undefined) return '';
   if (/SECRET|PASSWORD|KEY/.test(key)) return '***';
+  if (/SECRET|PASSWORD|DIAGNOSIS_MODELS$/.test(key)) return '***';
   return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 

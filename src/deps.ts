@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CommandRegistry } from './chat/registry';
 import type { Config } from './config';
 import type { Database } from './db/client';
+import type { ModelSet } from './diagnosis/models';
 import type { SecretBox } from './exports/secret-box';
 import type { Translator } from './i18n';
 import type { AnyJobDefinition } from './jobs/types';
@@ -44,6 +45,8 @@ export interface Deps {
   presets: PresetRegistry;
   /** RabbitMQ publisher; absent without AMQP_URL (pushes then fail with a message saying so). */
   publisher?: Publisher;
+  /** LLM endpoints for brand diagnoses (DIAGNOSIS_MODELS / DIAGNOSIS_MODELS_FILE); may be empty. */
+  models: ModelSet;
   metrics: Metrics;
   background: Background;
   /** The key that signs HTTP callbacks: the app secret, or one generated and kept in DATA_DIR. */

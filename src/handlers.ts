@@ -1,4 +1,9 @@
 import type { Config } from './config';
+import type { Deps } from './deps';
+import { createDiagnosisJob } from './diagnosis/diagnosis-job';
+import type { ModelSet } from './diagnosis/models';
+import { createReportPublisher } from './diagnosis/xlsx-report';
+import { createQueuedChatJob, createQueuedCommandJob } from './edge/queued-jobs';
 import { createExportJob } from './exports/export-job';
 import type { SecretBox } from './exports/secret-box';
 import { filesCleanupStep } from './files/cleanup';
@@ -19,8 +24,25 @@ export function createJobDefinitions(env: {
   presets: PresetRegistry;
   publisher?: Publisher;
   secrets: SecretBox;
+  models: ModelSet;
+  fetch: typeof fetch;
   callbackSecret: string;
-  now?: () => number;
+  now: () => number;
+  /** The process's Deps, read when a job runs (the queued edge kinds dispatch like the transports). */
+  deps?: () => Deps;
 }): AnyJobDefinition[] {
-  return [createCleanupJob([filesCleanupStep(env)]), createPushJob(env), createExportJob(env)];
+  const deps =
+    env.deps ??
+    (() => {
+      throw new Error('the queued edge job kinds need the process Deps: pass deps to createJobDefinitions');
+    });
+  const reports = createReportPublisher({ ...env, fileName: (id) => env.t('diagnose.reportName', { id }) });
+  return [
+    createCleanupJob([filesCleanupStep(env)]),
+    createPushJob(env),
+    createDiagnosisJob({ ...env, reports }),
+    createExportJob(env),
+    createQueuedChatJob(deps),
+    createQueuedCommandJob(deps),
+  ];
 }

@@ -71,14 +71,29 @@ export async function dispatch(deps: Deps, req: DispatchRequest): Promise<Dispat
   return result;
 }
 
-async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchResult> {
+/** A command found, allowed and with valid arguments, ready to run. */
+export interface ResolvedCommand {
+  def: CommandDef;
+  /** The resolved name, e.g. `push` or `push history`. */
+  label: string;
+  args: Record<string, unknown>;
+  body: string[];
+}
+
+/**
+ * Everything dispatch checks before running a command (name, subcommand, role, rate limit,
+ * arguments): the command ready to run, or the failure with its replies in `sink`. The Worker
+ * checks webhook commands with it before queueing them.
+ */
+export async function resolveCommand(
+  deps: Pick<Deps, 't' | 'registry' | 'db' | 'config'>,
+  req: DispatchRequest,
+  sink: ReturnType<typeof createReplySink>,
+): Promise<{ ok: true; command: ResolvedCommand } | { ok: false; result: DispatchResult }> {
   const { t } = deps;
-  const sink = createReplySink();
-  const fail = (outcome: Outcome, error: string, extra: Partial<DispatchResult> = {}): DispatchResult => ({
-    outcome,
-    error,
-    messages: sink.messages,
-    ...extra,
+  const failed = (outcome: Outcome, error: string, extra: Partial<DispatchResult> = {}) => ({
+    ok: false as const,
+    result: { outcome, error, messages: sink.messages, ...extra },
   });
 
   let name: string;
@@ -101,7 +116,7 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
 
   if (name === '') {
     sink.text(t('dispatch.empty'));
-    return fail('empty', 'empty message');
+    return failed('empty', 'empty message');
   }
   let def = deps.registry.find(name);
   if (!def) {
@@ -112,7 +127,7 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
         ? t('dispatch.unknownWithSuggestion', { name: shown, suggestions: suggestions.map((s) => `/${s}`).join(t('list.sep')) })
         : t('dispatch.unknown', { name: shown }),
     );
-    return fail('unknown_command', `unknown command ${clipText(name, 200)}`);
+    return failed('unknown_command', `unknown command ${clipText(name, 200)}`);
   }
   let label = def.name;
   const sub = positional[0] !== undefined ? findSubcommand(def, positional[0]) : undefined;
@@ -123,18 +138,18 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
   } else if (!def.run) {
     const subs = (def.subcommands ?? []).map((s) => s.name).join(', ');
     sink.text(t('dispatch.needsSubcommand', { name: def.name, subs }));
-    return fail('bad_args', `missing subcommand for ${def.name}`, { command: label });
+    return failed('bad_args', `missing subcommand for ${def.name}`, { command: label });
   }
 
   if (!hasRole(req.caller.role, def.role)) {
     sink.text(t('dispatch.forbidden', { command: label, role: t(`role.${def.role}`), yours: t(`role.${req.caller.role}`) }));
-    return fail('forbidden', `role ${req.caller.role} < ${def.role}`, { command: label });
+    return failed('forbidden', `role ${req.caller.role} < ${def.role}`, { command: label });
   }
   if (req.rateLimit !== false) {
     const rl = await takeRateLimit(deps.db, `user:${req.caller.key}`, deps.config.RATE_LIMIT_PER_MINUTE);
     if (!rl.allowed) {
       sink.text(t('dispatch.rateLimited', { limit: deps.config.RATE_LIMIT_PER_MINUTE, seconds: rl.retryAfterSec }));
-      return fail('rate_limited', `rate limited (${rl.count})`, { command: label });
+      return failed('rate_limited', `rate limited (${rl.count})`, { command: label });
     }
   }
 
@@ -143,7 +158,7 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
   if (twice !== undefined) {
     const values = clipText(String(raw[twice]), ECHO_MAX);
     sink.text(t('dispatch.repeatedKey', { key: clipText(twice, ECHO_MAX), values, usage: def.examples[0] ?? `/${label}` }));
-    return fail('bad_args', `repeated key ${clipText(twice, 200)}`, { command: label, field: twice });
+    return failed('bad_args', `repeated key ${clipText(twice, 200)}`, { command: label, field: twice });
   }
 
   // Positional words fill the declared names in order; flag words set booleans.
@@ -155,7 +170,7 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
     else if (names.length > 0) input[names.shift() as string] = word;
     else {
       sink.text(t('dispatch.unexpectedWord', { word: clipText(word, ECHO_MAX), usage: def.examples[0] ?? `/${label}` }));
-      return fail('bad_args', `unexpected word ${clipText(word, 200)}`, { command: label, args: input });
+      return failed('bad_args', `unexpected word ${clipText(word, 200)}`, { command: label, args: input });
     }
   }
 
@@ -163,12 +178,28 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
   if (!parsed.success) {
     const problems = describeArgIssues(parsed.error.issues, def, input, t);
     sink.text([...problems.map((p) => p.text), t('dispatch.seeHelp', { command: label })].join('\n'));
-    return fail('bad_args', problems.map((p) => p.text).join('; '), {
+    return failed('bad_args', problems.map((p) => p.text).join('; '), {
       command: label,
       args: input,
       field: problems[0]?.field,
     });
   }
+
+  return { ok: true, command: { def, label, args: parsed.data, body } };
+}
+
+async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchResult> {
+  const { t } = deps;
+  const sink = createReplySink();
+  const fail = (outcome: Outcome, error: string, extra: Partial<DispatchResult> = {}): DispatchResult => ({
+    outcome,
+    error,
+    messages: sink.messages,
+    ...extra,
+  });
+  const resolved = await resolveCommand(deps, req, sink);
+  if (!resolved.ok) return resolved.result;
+  const { def, label, args, body } = resolved.command;
 
   const ctx: CommandContext = {
     deps,
@@ -181,11 +212,11 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
     reply: sink,
   };
   try {
-    const result = (await def.run?.(ctx, parsed.data)) ?? undefined;
+    const result = (await def.run?.(ctx, args)) ?? undefined;
     return {
       outcome: 'ok',
       command: label,
-      args: parsed.data,
+      args: args,
       jobId: result?.jobId,
       data: result?.data,
       messages: sink.messages,
@@ -193,11 +224,11 @@ async function runDispatch(deps: Deps, req: DispatchRequest): Promise<DispatchRe
   } catch (err) {
     if (err instanceof UserError) {
       sink.text(t(err.key, err.vars));
-      return fail(err.code, t(err.key, err.vars), { command: label, args: parsed.data, field: err.field });
+      return fail(err.code, t(err.key, err.vars), { command: label, args: args, field: err.field });
     }
     const ref = randomUUID().slice(0, 8);
     deps.log.error({ err, ref, command: label }, 'command failed');
     sink.text(t('dispatch.internalError', { ref }));
-    return fail('error', `${ref}: ${errorMessage(err)}`, { command: label, args: parsed.data });
+    return fail('error', `${ref}: ${errorMessage(err)}`, { command: label, args: args });
   }
 }

@@ -184,8 +184,8 @@ export async function acceptChatMessage(deps: Deps, m: ChatMessage): Promise<Acc
   return { duplicate: false, inboundId: claim.id, done };
 }
 
-/** Dispatch a claimed message, store the outcome, queue the replies. */
-async function runClaimed(deps: Deps, id: number, m: ChatMessage): Promise<DispatchResult> {
+/** Dispatch a claimed message, store the outcome, queue the replies (also the edge's queued messages). */
+export async function runClaimed(deps: Deps, id: number, m: ChatMessage): Promise<DispatchResult> {
   const release = holdLease(deps, id);
   try {
     await deps.faults?.afterInboundRecorded?.(m);
@@ -242,9 +242,9 @@ export async function handleChatMessage(
 export const MAX_INBOUND_ATTEMPTS = 3;
 
 /**
- * Resolve chat messages left `received` by a process that died: take over those whose lease has
- * been stale for twice its length (DingTalk's own redelivery gets the first lease period) and run
- * them again; after MAX_INBOUND_ATTEMPTS tell the sender it did not run. Returns how many rows
+ * Resolve chat messages left `received` by a process that died (or queued at the edge and never
+ * taken by their job): take over those whose lease has been stale for twice its length (DingTalk's
+ * own redelivery gets the first lease period) and run them again; after MAX_INBOUND_ATTEMPTS tell the sender it did not run. Returns how many rows
  * were resolved.
  */
 export async function sweepInbound(deps: Deps, limit = 20): Promise<number> {
@@ -252,7 +252,7 @@ export async function sweepInbound(deps: Deps, limit = 20): Promise<number> {
     `update inbound_messages set claimed_at = now(), attempts = attempts + 1
       where id in (
         select id from inbound_messages
-         where outcome = 'received' and source in ('http', 'stream')
+         where outcome = 'received' and source in ('http', 'stream', 'edge')
            and claimed_at < now() - 2 * $1::double precision * interval '1 millisecond'
          order by claimed_at limit $2 for update skip locked)
       returning id, attempts, message, text`,

@@ -2,77 +2,21 @@ import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from '
 import path from 'node:path';
 import v8 from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { initPgliteDir, PGLITE_CONF } from './pglite-init';
 import * as schema from './schema';
+import type { Database, DbOptions, Orm } from './types';
 
-/** The Drizzle query builder over our schema, the same type for both drivers. */
-export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
-
-/** A connection to Postgres (real server or embedded PGlite) with the few raw operations the queue needs. */
-export interface Database {
-  readonly kind: 'postgres' | 'pglite';
-  /** The server URL (postgres only); migrations open their own single connection from it. */
-  readonly url?: string;
-  readonly orm: Orm;
-  /** Run one SQL statement with positional parameters ($1, $2…) and return its rows. */
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** Subscribe to NOTIFY on a channel; resolves to an unsubscribe function. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
-
-export interface DbOptions {
-  /** postgres:// URL; when absent the embedded PGlite is used. */
-  url?: string;
-  /** Directory for PGlite's files; absent = in memory (tests). */
-  dataDir?: string;
-  poolSize?: number;
-  applicationName?: string;
-}
+export type { Database, DbOptions, Orm } from './types';
 
 /**
  * Open the database the configuration names: postgres.js for a URL, else PGlite. Each driver is
  * imported only when chosen, so neither mode loads the other's code.
  */
 export async function createDb(opts: DbOptions): Promise<Database> {
-  return opts.url ? createPostgresDb(opts.url, opts) : createPgliteDb(opts.dataDir);
-}
-
-async function createPostgresDb(url: string, opts: DbOptions): Promise<Database> {
-  const [{ default: postgres }, { drizzle: drizzlePostgres }] = await Promise.all([import('postgres'), import('drizzle-orm/postgres-js')]);
-  const client = postgres(url, {
-    max: opts.poolSize ?? 10,
-    onnotice: () => {},
-    // JIT compilation only slows the short statements a job queue runs.
-    connection: { application_name: opts.applicationName ?? 'chatops-bot', jit: 'off' } as Record<string, string>,
-    // int8 ids and counts fit comfortably in a double; keep them numbers like PGlite does.
-    types: {
-      int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
-    },
-  });
-  const orm = drizzlePostgres(client, { schema }) as unknown as Orm;
-  // Drizzle makes postgres.js hand back timestamptz as text; raw queries should see Dates, as on
-  // PGlite. Drizzle's own timestamptz columns accept a Date just as well.
-  const options = client.options as unknown as { parsers: Record<string, unknown>; serializers: Record<string, unknown> };
-  options.parsers['1184'] = (x: string) => new Date(x);
-  options.serializers['1184'] = (x: Date | string | number) => (x instanceof Date ? x : new Date(x)).toISOString();
-  return {
-    kind: 'postgres',
-    url,
-    orm,
-    async query<T>(text: string, params: unknown[] = []) {
-      const rows = await client.unsafe(text, params as never[], { prepare: true });
-      return rows as unknown as T[];
-    },
-    async listen(channel, onPayload) {
-      const sub = await client.listen(channel, onPayload);
-      return () => sub.unlisten();
-    },
-    async close() {
-      await client.end({ timeout: 5 });
-    },
-  };
+  if (!opts.url) return createPgliteDb(opts.dataDir);
+  // The Worker imports ./postgres directly; here it loads only when a URL is configured.
+  const { createPostgresDb } = await import('./postgres');
+  return createPostgresDb(opts.url, opts);
 }
 
 async function createPgliteDb(dataDir?: string): Promise<Database> {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -196,6 +196,32 @@ export const pushTemplates = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('push_templates_name_uq').on(t.name)],
+);
+
+/**
+ * Each model × question call of a brand diagnosis, stored as it ends: a retried or taken-over job
+ * makes only the calls without an answer (ok = false rows are tried again). Goes with its job.
+ */
+export const diagnosisAnswers = pgTable(
+  'diagnosis_answers',
+  {
+    jobId: bigint('job_id', { mode: 'number' })
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    model: text('model').notNull(),
+    questionIndex: integer('question_index').notNull(),
+    ok: boolean('ok').notNull(),
+    text: text('text'),
+    error: text('error'),
+    latencyMs: integer('latency_ms'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    /** The model version the response named. */
+    modelVersion: text('model_version'),
+    tries: integer('tries').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.model, t.questionIndex] }), index('diagnosis_answers_model_idx').on(t.model, t.createdAt)],
 );
 
 /**

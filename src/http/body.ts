@@ -2,6 +2,9 @@ import type { Context } from 'hono';
 import type { Deps } from '../deps';
 import { ApiError } from './errors';
 
+/** Largest request bodies accepted: a robot callback is a few KB; webhook and API calls carry item lists. */
+export const BODY_LIMITS = { callback: 256 * 1024, api: 1024 * 1024 } as const;
+
 /**
  * Read a JSON object body (empty = `{}`), refusing keys outside `known` by name. Returns the raw
  * text too (the idempotency hash covers it).

@@ -1,18 +1,19 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Role } from '../config';
 import type { Database } from '../db/client';
 import { apiTokens } from '../db/schema';
+import { sha256Hex } from '../lib/web-crypto';
 
-/** SHA-256 of a token, as stored. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+/** Hex SHA-256 of a token, as stored (Web Crypto: the Worker checks tokens with the same function). */
+export function hashToken(token: string): Promise<string> {
+  return sha256Hex(token);
 }
 
 /** Issue a token for `name` with `role`; the plain token is returned once and only its hash is kept. */
 export async function createApiToken(db: Database, name: string, role: Role, createdBy: string): Promise<string> {
   const token = `cob_${randomBytes(24).toString('base64url')}`;
-  await db.orm.insert(apiTokens).values({ name, role, tokenHash: hashToken(token), createdBy });
+  await db.orm.insert(apiTokens).values({ name, role, tokenHash: await hashToken(token), createdBy });
   return token;
 }
 
@@ -46,7 +47,7 @@ export async function verifyApiToken(db: Database, token: string): Promise<{ nam
   const rows = await db.orm
     .update(apiTokens)
     .set({ lastUsedAt: new Date() })
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
+    .where(and(eq(apiTokens.tokenHash, await hashToken(token)), isNull(apiTokens.revokedAt)))
     .returning({ name: apiTokens.name, role: apiTokens.role });
   const row = rows[0];
   return row ? { name: row.name, role: row.role as Role } : null;

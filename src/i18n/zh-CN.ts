@@ -1,4 +1,6 @@
 import { zhCore } from './zh-CN/core';
+import { zhDiagnosis } from './zh-CN/diagnosis';
+import { zhEdge } from './zh-CN/edge';
 import { zhExports } from './zh-CN/exports';
 import { zhFiles } from './zh-CN/files';
 import { zhIntake } from './zh-CN/intake';
@@ -11,7 +13,17 @@ import { zhPush } from './zh-CN/push';
  * file per area under zh-CN/ (each with its English twin under en/). `{name}` placeholders are filled
  * by the translator. en.ts must have exactly the same keys (the types enforce it).
  */
-export const zhCN = { ...zhCore, ...zhJobs, ...zhPush, ...zhIntake, ...zhFiles, ...zhExports, ...zhNotify } as const;
+export const zhCN = {
+  ...zhCore,
+  ...zhJobs,
+  ...zhPush,
+  ...zhIntake,
+  ...zhEdge,
+  ...zhFiles,
+  ...zhDiagnosis,
+  ...zhExports,
+  ...zhNotify,
+} as const;
 
 /** The shape every locale's catalog has. */
 export type Catalog = { readonly [K in keyof typeof zhCN]: string };

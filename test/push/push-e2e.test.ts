@@ -158,8 +158,8 @@ describe('/push through the chat callback', () => {
       ['/push refund store=12 sku=A001 queue=prod_orders', /不允许推送到队列 prod_orders/],
       // A repeated scalar key is a mistake, not the list "12,13"; sku may repeat (it is a list).
       [`/push refund store=12 store=13 sku=A001 queue=${queue}`, /参数 store 给了不止一次（12,13），只能给一个值/],
-      // A Latin value after Chinese text is set apart ("应为：true 或 false", not "应为true 或 false").
-      [`/push refund store=12 sku=A001 dry=maybe queue=${queue}`, /应为：true 或 false/],
+      // A Latin value is quoted in Chinese text ("应为“true”或“false”", not "应为true 或 false").
+      [`/push refund store=12 sku=A001 dry=maybe queue=${queue}`, /应为“true”或“false”/],
       [`/push order_download store=12 sku=A001 paytime=yesterday queue=${queue}`, /付款时间 \(platformPayTime\) 应为 yyyy-MM-dd HH:mm:ss/],
     ];
     for (const [text, expected] of cases) expect(await say(chat, text), text).toMatch(expected);

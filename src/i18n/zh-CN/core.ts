@@ -23,7 +23,7 @@ export const zhCore = {
 
   // argument errors
   'args.expect.number': '数字',
-  'args.expect.boolean': 'true 或 false',
+  'args.expect.boolean': '“true”或“false”',
   'args.expect.list': '用逗号分隔的列表',
   'args.expect.text': '文字',
   'args.expect.nonEmpty': '非空的值',
@@ -37,7 +37,7 @@ export const zhCore = {
   'args.unknown': '没有参数“{field}”。可用的参数：{valid}',
   'args.none': '（无）',
   'args.missing': '缺少参数 {field}（{desc}）。',
-  'args.invalid': '参数 {field}（{desc}）应为：{expected}{got}。',
+  'args.invalid': '参数 {field}（{desc}）应为{expected}{got}。',
   'args.got': '，收到的是“{value}”',
   'args.example': '例如：{example}',
 
