@@ -79,6 +79,7 @@ const schema = z.object({
   PUSH_ALLOWED_QUEUES: list.optional(),
   PUSH_EXTRA_QUEUES: list.default([]),
   PUSH_MAX_COUNT: int(1, 10_000_000).default(100_000),
+  AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
 
   DIAGNOSIS_MODELS: z.string().min(1).optional(),
   DIAGNOSIS_MODELS_FILE: z.string().min(1).optional(),
@@ -96,7 +97,6 @@ const schema = z.object({
   FILES_DIR: z.string().min(1).optional(),
   FILES_TTL_HOURS: int(1, 24 * 365).default(168),
   SECRETS_KEY: z.string().min(1).optional(),
-  AMQP_RECONNECT_BUDGET_MS: int(0, 3_600_000).default(60_000),
 
   DINGTALK_OAPI_BASE: z
     .string()

@@ -6,7 +6,6 @@ import { ConfigError, loadConfig } from '../config';
 import type { Database } from '../db/types';
 import type { Background, Deps } from '../deps';
 import { loadModels } from '../diagnosis/models';
-import type { SecretBox } from '../exports/secret-box';
 import { createJobDefinitions } from '../handlers';
 import { createTranslator } from '../i18n';
 import { createMetrics } from '../metrics/metrics';
@@ -54,6 +53,19 @@ export function readEdgeSettings(bindings: EdgeEnv): EdgeSettings {
  * uses (replies to DingTalk, a broker) left out — the edge only records, checks
  * and queues; Node instances dispatch, run jobs and reply.
  */
+/** The edge seals and opens no credentials: data sources and robot secrets are handled by Node instances. */
+const edgeSecrets = {
+  encrypt(): string {
+    throw new Error('credentials are sealed on Node instances, not at the edge: call the admin webhook on a Node instance');
+  },
+  decrypt(): string {
+    throw new Error('credentials are opened on Node instances, not at the edge');
+  },
+  keyId(): string {
+    return 'edge';
+  },
+};
+
 export function createEdgeDeps(opts: {
   settings: Extract<EdgeSettings, { ok: true }>;
   db: Database;
@@ -67,12 +79,6 @@ export function createEdgeDeps(opts: {
   const now = opts.now ?? Date.now;
   // The edge never calls a model (Node instances run diagnoses); the inline list is enough to check names.
   const models = loadModels({ DIAGNOSIS_MODELS: config.DIAGNOSIS_MODELS, DIAGNOSIS_MODELS_FILE: undefined });
-  // Stored credentials (data sources, robot webhooks) are opened only on Node instances.
-  const secrets: SecretBox = {
-    encrypt: noSecrets,
-    decrypt: noSecrets,
-    keyId: noSecrets,
-  };
   return {
     config,
     db: opts.db,
@@ -92,19 +98,15 @@ export function createEdgeDeps(opts: {
       presets,
       now,
       models,
+      secrets: edgeSecrets,
       fetch: globalThis.fetch,
       callbackSecret: opts.settings.secret,
-      secrets,
     }),
     models,
-    secrets,
     presets,
     metrics: createMetrics(),
     background: opts.background,
     callbackSecret: opts.settings.secret,
+    secrets: edgeSecrets,
   };
-}
-
-function noSecrets(): never {
-  throw new Error('the edge holds no stored credentials: Node instances open them');
 }

@@ -87,9 +87,7 @@ function wallTimeSlow(instantMs: number, zone: string): Date {
     second: '2-digit',
   }).formatToParts(instantMs);
   const g = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return new Date(
-    Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second'), instantMs % 1000 < 0 ? 0 : instantMs % 1000),
-  );
+  return new Date(Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second'), Math.max(0, instantMs % 1000)));
 }
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;

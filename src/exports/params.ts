@@ -33,6 +33,8 @@ export class ParamError extends Error {
     readonly param: string,
     readonly expected: string,
     readonly got: string,
+    /** What was expected, for the chat catalog (`export.expect.<kind>`). */
+    readonly kind: 'int' | 'number' | 'bool' | 'date' | 'datetime' | 'value' | 'unknown' = 'value',
   ) {
     super(`${param}: expected ${expected}, got "${got}"`);
     this.name = 'ParamError';
@@ -102,27 +104,27 @@ export function coerceParam(spec: ParamSpec, raw: string, nowMs: number, zone: s
   const v = raw.trim();
   switch (spec.type) {
     case 'int':
-      if (!/^-?\d{1,15}$/.test(v)) throw new ParamError(spec.name, 'a whole number, e.g. 42', raw);
+      if (!/^-?\d{1,15}$/.test(v)) throw new ParamError(spec.name, 'a whole number, e.g. 42', raw, 'int');
       return Number(v);
     case 'number':
-      if (!/^-?\d+(\.\d+)?$/.test(v)) throw new ParamError(spec.name, 'a number, e.g. 12.5', raw);
+      if (!/^-?\d+(\.\d+)?$/.test(v)) throw new ParamError(spec.name, 'a number, e.g. 12.5', raw, 'number');
       return Number(v);
     case 'bool':
       if (/^(true|1|yes|是)$/i.test(v)) return true;
       if (/^(false|0|no|否)$/i.test(v)) return false;
-      throw new ParamError(spec.name, 'true or false', raw);
+      throw new ParamError(spec.name, 'true or false', raw, 'bool');
     case 'date': {
       const rel = resolveRelativeDate(v, nowMs, zone);
       if (rel) return rel;
       if (validDate(v)) return v;
-      throw new ParamError(spec.name, `a date YYYY-MM-DD or one of ${RELATIVE_DATES.join(', ')}, today-N`, raw);
+      throw new ParamError(spec.name, `a date YYYY-MM-DD or one of ${RELATIVE_DATES.join(', ')}, today-N`, raw, 'date');
     }
     case 'datetime': {
       const rel = resolveRelativeDate(v, nowMs, zone);
       if (rel) return `${rel} 00:00:00`;
       const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(:\d{2})?)$/.exec(v);
       if (m && validDate(m[1] as string)) return `${m[1]} ${m[3] ? m[2] : `${m[2]}:00`}`;
-      throw new ParamError(spec.name, 'a date-time "YYYY-MM-DD HH:mm:ss" or a relative date', raw);
+      throw new ParamError(spec.name, 'a date-time "YYYY-MM-DD HH:mm:ss" or a relative date', raw, 'datetime');
     }
     default:
       return v;
@@ -142,13 +144,13 @@ export function resolveParams(
   const out: Record<string, string | number | boolean | null> = {};
   for (const k of Object.keys(given)) {
     if (!specs.some((s) => s.name === k)) {
-      throw new ParamError(k, `one of the task's parameters (${specs.map((s) => s.name).join(', ') || 'none'})`, given[k] ?? '');
+      throw new ParamError(k, `one of the task's parameters (${specs.map((s) => s.name).join(', ') || 'none'})`, given[k] ?? '', 'unknown');
     }
   }
   for (const s of specs) {
     const raw = given[s.name] ?? s.default;
     if (raw === undefined || raw === '') {
-      if (s.required) throw new ParamError(s.name, `a value (${s.type})`, '');
+      if (s.required) throw new ParamError(s.name, `a value (${s.type})`, '', 'value');
       out[s.name] = null;
     } else out[s.name] = coerceParam(s, raw, nowMs, zone);
   }

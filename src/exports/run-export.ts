@@ -3,7 +3,6 @@ import { type FileDeps, type StoredFile, storeFile, tempFilePath } from '../file
 import { fillTemplate } from '../i18n';
 import { type CellValue, type Column, createZoneClock, toCell } from './cells';
 import { createCsvSink } from './csv-sink';
-import { SourceError } from './drivers/types';
 import { bindNamed } from './named-params';
 import { dateInZone } from './params';
 import { openSource, type SourceDeps } from './sources';
@@ -14,7 +13,7 @@ export type ExportDeps = SourceDeps & FileDeps;
 type Values = Record<string, string | number | boolean | null>;
 
 /** Rows per cursor fetch. */
-export const BATCH_ROWS = 2000;
+export const BATCH_ROWS = 500;
 
 /** Thrown when the task names a source that does not exist. */
 export class UnknownSourceError extends Error {

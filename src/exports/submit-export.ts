@@ -5,11 +5,11 @@ import type { Job } from '../jobs/types';
 import type { Caller } from '../lib/roles';
 import type { ReplyTarget } from '../outbound';
 import type { ExportPayload } from './export-job';
-import { ParamError, resolveParams } from './params';
+import { ParamError, RELATIVE_DATES, resolveParams } from './params';
 import { getSourceInfo } from './sources';
 import { type ExportTask, getTask, listTasks, mayRun } from './tasks';
 
-type SubmitDeps = Pick<Deps, 'db' | 'config' | 'secrets' | 'now' | 'jobDefinitions'>;
+type SubmitDeps = Pick<Deps, 'db' | 'config' | 'secrets' | 'now' | 'jobDefinitions' | 't'>;
 
 /** An example `key=value` line for a task's parameters (shown in errors). */
 export function paramExample(task: ExportTask): string {
@@ -38,10 +38,14 @@ export async function prepareExport(
     return { task, values: resolveParams(task.params, typed, deps.now(), task.timezone) };
   } catch (err) {
     if (!(err instanceof ParamError)) throw err;
+    const expected = deps.t(`export.expect.${err.kind}`, {
+      words: RELATIVE_DATES.join(', '),
+      names: task.params.map((p) => p.name).join(', ') || '-',
+    });
     throw new UserError(
       'bad_args',
       'export.badParam',
-      { param: err.param, expected: err.expected, got: err.got, task: task.name, example: paramExample(task) },
+      { param: err.param, expected, got: err.got, task: task.name, example: paramExample(task) },
       err.param,
     );
   }

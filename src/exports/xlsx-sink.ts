@@ -1,5 +1,6 @@
 import type { CellValue, Column } from './cells';
 import { NUM_FMT } from './cells';
+import { lazyImport } from './lazy';
 
 /** Excel's rows per sheet (1,048,576) minus the header row. */
 export const EXCEL_MAX_DATA_ROWS = 1_048_575;
@@ -43,7 +44,7 @@ export async function createXlsxSink(opts: {
   maxRowsPerSheet?: number;
   maxInFlight?: number;
 }): Promise<RowSink> {
-  const ExcelJS = (await import('exceljs')).default;
+  const ExcelJS = (await lazyImport<{ default: typeof import('exceljs') }>('exceljs')).default;
   const wb: Writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: opts.path, useStyles: true, useSharedStrings: false });
   const perSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
   const maxInFlight = opts.maxInFlight ?? 2;

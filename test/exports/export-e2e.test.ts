@@ -308,7 +308,8 @@ describe('safety', () => {
     };
     await until(async () => (await running()) === 1, 20_000);
     await boss.send(`/cancel ${id}`);
-    await waitForStatus(t.db, id, ['cancelled'], 20_000);
+    const ended = await waitForStatus(t.db, id, ['cancelled', 'failed'], 20_000);
+    expect(ended.status, String(ended.error)).toBe('cancelled');
     await until(async () => (await running()) === 0, 5_000);
     await sql.end();
     await boss.waitFor((r) => r.text.includes(`#${id}`) && r.text.includes('已取消'), 15_000, from);

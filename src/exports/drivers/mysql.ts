@@ -1,4 +1,5 @@
 import type { Column, ColumnKind } from '../cells';
+import { lazyImport } from '../lazy';
 import { type OnBatch, type RunOptions, type SourceClient, type SourceConfig, SourceError } from './types';
 
 type Mysql = typeof import('mysql2');
@@ -44,7 +45,7 @@ export function mysqlKind(type: number, charset?: number): ColumnKind {
 
 /** A connection to a MySQL/MariaDB source through mysql2 (imported only when a MySQL source is used). */
 export async function openMysql(cfg: SourceConfig): Promise<SourceClient> {
-  const mysql: Mysql = (await import('mysql2')).default as unknown as Mysql;
+  const mysql: Mysql = (await lazyImport<{ default: Mysql }>('mysql2')).default;
   const settings = {
     host: cfg.host,
     port: cfg.port,
