@@ -19,8 +19,14 @@ export function isValidZone(zone: string): boolean {
   }
 }
 
+/** The fields of a cron expression, as node-cron names them. */
+export const CRON_FIELDS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
+export type CronField = (typeof CRON_FIELDS)[number];
+
 /** Checks a cron expression (5 fields, or 6 with seconds first); returns the reason when it is not valid. */
-export function checkCron(expr: string): { ok: true } | { ok: false; reason: string; fields?: number } {
+export function checkCron(
+  expr: string,
+): { ok: true } | { ok: false; reason: string; fields?: number; field?: { name: CronField; value: string } } {
   const fields = expr.trim().split(/\s+/);
   if (fields.length < 5 || fields.length > 6) {
     return {
@@ -31,7 +37,16 @@ export function checkCron(expr: string): { ok: true } | { ok: false; reason: str
   }
   // Both libraries must accept it: node-cron wakes the scheduler, croner computes the fire times.
   const detailed = nodeCron.validateDetailed(expr.trim());
-  if (!detailed.valid) return { ok: false, reason: detailed.errors.map((e) => `${e.field}: ${e.message}`).join('; ') };
+  if (!detailed.valid) {
+    const first = detailed.errors[0];
+    const name = CRON_FIELDS.find((f) => f === first?.field);
+    return {
+      ok: false,
+      reason: detailed.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+      // Which field and what was typed, so the reply can say it in the chat's language.
+      field: name && first ? { name, value: String(first.value) } : undefined,
+    };
+  }
   try {
     new Cron(expr.trim(), { paused: true });
   } catch (err) {

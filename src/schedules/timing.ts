@@ -72,6 +72,9 @@ export function checkTiming(input: { type: string; when?: string; zone: string }
     if (!when) throw new UserError('bad_args', 'schedule.needCron', {}, 'when');
     const c = checkCron(when);
     if (!c.ok && c.fields !== undefined) throw new UserError('bad_args', 'schedule.badCronFields', { expr: when, n: c.fields }, 'when');
+    if (!c.ok && c.field) {
+      throw new UserError('bad_args', `schedule.badCronField.${c.field.name}`, { expr: when, value: c.field.value }, 'when');
+    }
     if (!c.ok) throw new UserError('bad_args', 'schedule.badCron', { expr: when, reason: c.reason }, 'when');
     if (nextFires(when, zone, now, 1).length === 0) throw new UserError('bad_args', 'schedule.neverFires', { expr: when }, 'when');
     return { type, cron: when.trim(), runAt: null, timezone: zone };

@@ -62,7 +62,10 @@ describe('/schedule through chat', () => {
 
   it('bad input gets a clear reply naming the problem, and nothing changes', async () => {
     const before = await count();
-    expect(await ask(op, '/schedule add bad1 cron "0 25 * * *" cleanup')).toMatch(/cron 表达式 0 25 \* \* \* 不对.*例如 "0 9 \* \* 1-5"/s);
+    // Which field, what was typed and its range, in the chat language (not node-cron's English).
+    expect(await ask(op, '/schedule add bad1 cron "0 25 * * *" cleanup')).toMatch(
+      /cron 表达式 0 25 \* \* \* 里的 25 不是有效的小时（0–23）。例如 "0 9 \* \* 1-5"/,
+    );
     expect(await ask(op, '/schedule add bad2 cron "0 9 * * *" cleanup zone=Mars/Olympus')).toContain('时区 Mars/Olympus 不认识');
     expect(await ask(op, '/schedule add weekday-clean cron "0 10 * * *" cleanup')).toContain('已经有名为 weekday-clean 的定时任务');
     expect(await ask(op, '/schedule add bad3 cron "0 9 * * *" nosuchkind')).toContain('任务类型 nosuchkind 不存在');

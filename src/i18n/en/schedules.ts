@@ -106,6 +106,18 @@ export const enSchedules: { readonly [K in keyof typeof zhSchedules]: string } =
   'schedule.needCron': 'The cron expression is missing: e.g. "0 9 * * 1-5" (every weekday at 09:00; quote it, it has spaces).',
   'schedule.badCron':
     'The cron expression {expr} is wrong ({reason}). Expected 5 fields "minute hour day month weekday", e.g. "0 9 * * 1-5".',
+  'schedule.badCronField.second':
+    'In the cron expression {expr}, {value} is not a valid second (0–59). For example "0 9 * * 1-5" is every weekday at 09:00.',
+  'schedule.badCronField.minute':
+    'In the cron expression {expr}, {value} is not a valid minute (0–59). For example "0 9 * * 1-5" is every weekday at 09:00.',
+  'schedule.badCronField.hour':
+    'In the cron expression {expr}, {value} is not a valid hour (0–23). For example "0 9 * * 1-5" is every weekday at 09:00.',
+  'schedule.badCronField.dayOfMonth':
+    'In the cron expression {expr}, {value} is not a valid day of month (1–31). For example "0 9 * * 1-5" is every weekday at 09:00.',
+  'schedule.badCronField.month':
+    'In the cron expression {expr}, {value} is not a valid month (1–12). For example "0 9 * * 1-5" is every weekday at 09:00.',
+  'schedule.badCronField.dayOfWeek':
+    'In the cron expression {expr}, {value} is not a valid weekday (0–7, both 0 and 7 are Sunday). For example "0 9 * * 1-5" is every weekday at 09:00.',
   'schedule.badCronFields':
     'The cron expression {expr} has {n} fields; expected 5 "minute hour day month weekday" (or 6 with seconds first), e.g. "0 9 * * 1-5".',
   'schedule.neverFires': 'The cron expression {expr} never fires; pick another day combination.',

@@ -99,6 +99,13 @@ export const zhSchedules = {
   'schedule.badZone': '时区 {zone} 不认识：应为 IANA 时区名，例如 Asia/Shanghai、Europe/Berlin。',
   'schedule.needCron': '缺少 cron 表达式：例如 "0 9 * * 1-5"（每个工作日 09:00，带空格要加引号）。',
   'schedule.badCron': 'cron 表达式 {expr} 不对（{reason}）。应为 5 段“分 时 日 月 周”，例如 "0 9 * * 1-5"。',
+  'schedule.badCronField.second': 'cron 表达式 {expr} 里的 {value} 不是有效的秒（0–59）。例如 "0 9 * * 1-5" 是每个工作日 09:00。',
+  'schedule.badCronField.minute': 'cron 表达式 {expr} 里的 {value} 不是有效的分钟（0–59）。例如 "0 9 * * 1-5" 是每个工作日 09:00。',
+  'schedule.badCronField.hour': 'cron 表达式 {expr} 里的 {value} 不是有效的小时（0–23）。例如 "0 9 * * 1-5" 是每个工作日 09:00。',
+  'schedule.badCronField.dayOfMonth': 'cron 表达式 {expr} 里的 {value} 不是有效的日（1–31）。例如 "0 9 * * 1-5" 是每个工作日 09:00。',
+  'schedule.badCronField.month': 'cron 表达式 {expr} 里的 {value} 不是有效的月（1–12）。例如 "0 9 * * 1-5" 是每个工作日 09:00。',
+  'schedule.badCronField.dayOfWeek':
+    'cron 表达式 {expr} 里的 {value} 不是有效的星期（0–7，0 和 7 都是周日）。例如 "0 9 * * 1-5" 是每个工作日 09:00。',
   'schedule.badCronFields': 'cron 表达式 {expr} 有 {n} 段，应为 5 段“分 时 日 月 周”（或 6 段，秒在最前），例如 "0 9 * * 1-5"。',
   'schedule.neverFires': 'cron 表达式 {expr} 永远不会触发，换一个日期组合。',
   'schedule.badDate': '时间 {value} 看不懂：应为 "2026-12-01 09:00"（按时区 zone 计）或带时区的 ISO 时间。',
