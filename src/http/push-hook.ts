@@ -20,6 +20,7 @@ const body = z.object({
 });
 type PushBody = z.output<typeof body>;
 
+const ITEM_KEYS = ['sku', 'quantity'];
 const EXAMPLE = '{"overrides":{"store":"12"},"items":[{"sku":"A001","quantity":2}],"count":5}';
 
 /**
@@ -49,11 +50,15 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
     const { raw, json } = await readJsonObject(c, deps, EXAMPLE, KEYS);
     const parsed = body.safeParse(json);
     if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      const path = (i?.path ?? []).map(String);
-      if (i?.code === 'unrecognized_keys') path.push(i.keys[0] ?? '');
+      const { issue: i, path } = innermost(parsed.error.issues[0]);
+      if (i?.code === 'unrecognized_keys') {
+        // An item's keys: name them, as for the top-level keys (never zod's English).
+        const field = [...path, i.keys[0] ?? ''].join('.');
+        throw new ApiError(400, 'bad_args', deps.t('http.unknownKey', { key: field, known: ITEM_KEYS.join(', ') }), field);
+      }
       const field = path.join('.') || 'body';
-      throw new ApiError(400, 'bad_args', deps.t('http.badField', { field, problem: i?.message ?? 'invalid' }), field);
+      const expected = i?.code === 'invalid_type' && i.expected === 'number' ? deps.t('args.expect.number') : deps.t('args.expect.text');
+      throw new ApiError(400, 'bad_args', deps.t('http.fieldExpected', { field, expected, example: EXAMPLE }), field);
     }
     const req = parsed.data;
     const type = c.req.param('type');
@@ -85,4 +90,20 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
     });
   });
   return app;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** The issue that names the deepest field: `items` is text or a list, so look inside the union. */
+function innermost(issue: Issue | undefined, prefix: string[] = []): { issue: Issue | undefined; path: string[] } {
+  const path = [...prefix, ...(issue?.path ?? []).map(String)];
+  if (issue?.code !== 'invalid_union') return { issue, path };
+  let best: { issue: Issue | undefined; path: string[] } = { issue, path };
+  for (const branch of issue.errors) {
+    for (const inner of branch) {
+      const found = innermost(inner, path);
+      if (found.path.length > best.path.length) best = found;
+    }
+  }
+  return best;
 }

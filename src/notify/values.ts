@@ -70,9 +70,14 @@ export function formatBytes(n: number): string {
   return `${shown}${units[i]}`;
 }
 
-/** 3.2秒 / 2分5秒 / 1小时2分 (en: 3.2 s / 2 min 5 s / 1 h 2 min). */
+/** 39毫秒 / 3.2秒 / 2分5秒 / 1小时2分 (en: 39 ms / 3.2 s / 2 min 5 s / 1 h 2 min). */
 export function formatDuration(ms: number, locale: 'zh-CN' | 'en'): string {
   const zh = locale === 'zh-CN';
+  // Under a second "0秒" would say nothing: a fast export shows its milliseconds.
+  if (ms < 950) {
+    const n = Math.max(0, Math.round(ms));
+    return zh ? `${n}毫秒` : `${n} ms`;
+  }
   if (ms < 60_000) {
     const s = (ms / 1000).toFixed(1).replace(/\.0$/, '');
     return zh ? `${s}秒` : `${s} s`;

@@ -208,7 +208,16 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(await noItems.json()).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items' } });
     const itemKey = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [{ sku: 'A001', qty: 2 }] });
     expect(itemKey.status).toBe(400);
-    expect(await itemKey.json()).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items.0.qty' } });
+    expect(await itemKey.json()).toMatchObject({
+      ok: false,
+      error: { code: 'bad_args', field: 'items.0.qty', message: expect.stringMatching(/“items\.0\.qty”.*sku, quantity/) },
+    });
+    // A wrong type says what was expected and shows the shape, in the configured language.
+    const badQty = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [{ sku: 'A001', quantity: 'two' }] });
+    const badQtyBody = (await badQty.json()) as { error: { message: string } };
+    expect(badQtyBody).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items.0.quantity' } });
+    expect(badQtyBody.error.message).toMatch(/应为数字.*"quantity":2/);
+    expect(badQtyBody.error.message).not.toMatch(/Invalid input|expected number/);
     // A job the token may not see is a 404 in the same shape.
     const missing = await app.request('/api/jobs/999999', { headers: { authorization: `Bearer ${viewerToken}` } });
     expect(missing.status).toBe(404);

@@ -78,6 +78,8 @@ describe('notice templates', () => {
     expect(formatBytes(812 * 1024)).toBe('812KB');
     expect(formatBytes(96)).toBe('96B');
     expect(formatDuration(3200, 'zh-CN')).toBe('3.2秒');
+    expect(formatDuration(39, 'zh-CN')).toBe('39毫秒'); // not "0秒"
+    expect(formatDuration(39, 'en')).toBe('39 ms');
     expect(formatDuration(125_000, 'zh-CN')).toBe('2分5秒');
     expect(formatDuration(3_720_000, 'en')).toBe('1 h 2 min');
     const v = noticeValues(

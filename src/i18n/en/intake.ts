@@ -13,6 +13,7 @@ export const enIntake: { readonly [K in keyof typeof zhIntake]: string } = {
   'http.notJson': 'The request body is not valid JSON, e.g. {example}',
   'http.notObject': 'The request body must be a JSON object, e.g. {example}',
   'http.unknownKey': 'Unknown field "{key}"; known fields: {known}.',
+  'http.fieldExpected': 'Field "{field}" should be {expected}, e.g. {example}',
   'http.badField': 'Field "{field}" is invalid: {problem}',
   'http.idempotencyMismatch':
     'This Idempotency-Key was used with a different request body; use a new key, or send exactly the first body again.',

@@ -10,6 +10,7 @@ export const zhIntake = {
   'http.notJson': '请求体不是合法的 JSON，例如：{example}',
   'http.notObject': '请求体必须是 JSON 对象，例如：{example}',
   'http.unknownKey': '不认识的字段“{key}”，可用字段：{known}。',
+  'http.fieldExpected': '字段“{field}”应为{expected}，例如：{example}',
   'http.badField': '字段“{field}”无效：{problem}',
   'http.idempotencyMismatch': '这个 Idempotency-Key 已用于另一个请求体；换一个新的键，或发送与第一次完全相同的请求体。',
   'http.idempotencyBusy': '使用这个 Idempotency-Key 的第一次请求仍在处理中，请 {seconds} 秒后重试。',
