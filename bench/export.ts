@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -160,9 +160,17 @@ async function workerBare(rows: number) {
   return { rows: n, fileBytes: statSync(file).size, ms: round(ms), rowsPerSec: Math.round(n / (ms / 1000)) };
 }
 
+/**
+ * Each measurement runs the compiled bench (dist/bench/export.js, built by `npm run build` like the
+ * bot itself) with `npm start`'s Node flags, so its RSS is what a running bot would add, not tsx's.
+ */
+const ROOT = path.join(import.meta.dirname, '..');
+const COMPILED = path.join(ROOT, 'dist/bench/export.js');
+const NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=2'];
+
 function child(mode: string, rows: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'export.ts'), mode, String(rows)], {
+    const p = spawn(process.execPath, [...NODE_FLAGS, COMPILED, mode, String(rows)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, BENCH_EXPORT_CHILD: '1' },
     });
@@ -174,6 +182,7 @@ function child(mode: string, rows: number): Promise<Record<string, unknown>> {
 
 /** Entry for `npm run bench -- export`. */
 export async function run() {
+  execFileSync(process.execPath, [path.join(ROOT, 'tools/build.mjs')], { stdio: 'inherit' });
   await prepareSource(BIG);
   const baseline = await child('whole', 1);
   const whole = await child('whole', BIG);
@@ -193,7 +202,17 @@ export async function run() {
 
 if (process.env.BENCH_EXPORT_CHILD === '1' && import.meta.filename === process.argv[1]) {
   const [mode, n] = process.argv.slice(2);
-  const result = await (mode === 'bare' ? workerBare(Number(n)) : workerWhole(Number(n)));
+  // Where the memory is at its highest: V8's heap, and the memory outside it (zlib, buffers).
+  const peak = { heapTotalMb: 0, heapUsedMb: 0, externalMb: 0, arrayBuffersMb: 0 };
+  const sample = setInterval(() => {
+    const m = process.memoryUsage();
+    peak.heapTotalMb = Math.max(peak.heapTotalMb, round(m.heapTotal / 2 ** 20));
+    peak.heapUsedMb = Math.max(peak.heapUsedMb, round(m.heapUsed / 2 ** 20));
+    peak.externalMb = Math.max(peak.externalMb, round(m.external / 2 ** 20));
+    peak.arrayBuffersMb = Math.max(peak.arrayBuffersMb, round(m.arrayBuffers / 2 ** 20));
+  }, 100);
+  const result = { ...(await (mode === 'bare' ? workerBare(Number(n)) : workerWhole(Number(n)))), peak };
+  clearInterval(sample);
   // n = 1 measures the instance itself (server, job loop, chat round trip, exceljs loaded) with a one-row export.
   const peakRssMb = round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(JSON.stringify({ ...result, peakRssMb }));

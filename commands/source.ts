@@ -14,9 +14,10 @@ const list = defineSubcommand({
   async run(ctx) {
     const { t } = ctx;
     const sources = await listSources(ctx.deps);
-    const lines = sources.map(
-      (s) =>
-        `${t('source.list.line', { name: s.name, kind: s.kind, user: s.username, host: s.host, port: s.port, database: s.database })}${s.kind === 'app' ? ` ${t('source.list.builtin')}` : ''}`,
+    const lines = sources.map((s) =>
+      s.kind === 'app' && s.port === 0
+        ? t('source.list.embedded', { name: s.name })
+        : `${t('source.list.line', { name: s.name, kind: s.kind, user: s.username, host: s.host, port: s.port, database: s.database })}${s.kind === 'app' ? ` ${t('source.list.builtin')}` : ''}`,
     );
     const title = t('source.list.title');
     ctx.reply.markdown(title, `### ${title}\n\n${lines.join('\n')}\n\n${t('source.list.footer')}`);

@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import { PermanentJobError } from '../errors';
 import { type FileDeps, filePath, getFile } from '../files';
 import type { Translator } from '../i18n';
-import { formatTime } from '../jobs/render';
+import { formatDuration, formatTime } from '../jobs/render';
 import { defineJob, type JobHelpers } from '../jobs/types';
 import { enqueueNotice, type NoticeFacts, noticeValues, parseNoticeTemplate, renderNotice } from '../notify';
 import { SourceError } from './drivers/types';
@@ -83,16 +83,17 @@ export function createExportJob(env: Env) {
           filename: out.file.name,
           downloadUrl: out.file.url,
         });
+        facts.expiresAt = out.file.expiresAt.getTime();
         const t = env.t;
-        const body = renderNotice(
-          parseNoticeTemplate(task.notice ?? t('notify.template.succeeded')),
-          noticeValues(facts, t.locale),
-          facts.taskName,
-        ).markdown;
+        const template = parseNoticeTemplate(task.notice ?? t('notify.template.succeeded'));
+        const body = renderNotice(template, noticeValues(facts, t.locale), facts.taskName).markdown;
+        // A task's own template may leave out the expiry or the duration: the requester still gets both.
+        const uses = (v: string) => template.parts.some((p) => 'variable' in p && p.variable === v);
         const extra = [
           out.truncated ? t('export.notice.truncated', { limit: task.rowLimit }) : '',
           out.sheets > 1 ? t('export.notice.sheets', { sheets: out.sheets }) : '',
-          t('export.notice.expires', { expires: formatTime(out.file.expiresAt, task.timezone) }),
+          uses('expires_at') ? '' : t('export.notice.expires', { expires: formatTime(out.file.expiresAt, task.timezone) }),
+          uses('duration') ? '' : t('job.final.took', { took: formatDuration(out.durationMs, t) }),
         ].filter(Boolean);
         const rec = await getFile(h.db, out.file.id);
         const notices = await notifyTargets(env, h, task, facts, rec ? { path: filePath(deps, rec), filename: rec.name } : undefined);
@@ -124,6 +125,8 @@ export function createExportJob(env: Env) {
       }
     },
     describe: (r) => r.message,
+    // The message says how long the export took (the template's {duration}, or a line of its own).
+    describeHasDuration: true,
   });
 }
 

@@ -1,5 +1,6 @@
 import type { CellValue, Column } from './cells';
 import { NUM_FMT } from './cells';
+import { fullGc } from './heap';
 import { lazyImport } from './lazy';
 
 /** Excel's rows per sheet (1,048,576) minus the header row. */
@@ -34,7 +35,9 @@ type Piped = { _pipe(chunk: unknown): Promise<void> };
  * Memory: the sheet's StreamBuf (batch mode) hands each 64 KB chunk to the zip without waiting,
  * so rows outrun deflate and chunks pile up outside the JS heap (~0.5 KB/row). We count those
  * chunk writes in flight and wait while more than `maxInFlight` are pending: backpressure keeps
- * the writer flat (see bench/export.ts).
+ * the writer flat (see bench/export.ts). What remains is garbage: ~60 MB of dead rows and XML
+ * and ~30 MB of Buffers that V8 lets pile up before it collects on its own; a full collection
+ * every `gcEveryRows` rows keeps the peak near the live set.
  */
 export async function createXlsxSink(opts: {
   path: string;
@@ -43,6 +46,8 @@ export async function createXlsxSink(opts: {
   sample: CellValue[][];
   maxRowsPerSheet?: number;
   maxInFlight?: number;
+  /** Rows between full collections (see `fullGc`): 25,000 keeps a million-row export near 170 MB for ~2% of its speed. */
+  gcEveryRows?: number;
 }): Promise<RowSink> {
   const ExcelJS = (await lazyImport<{ default: typeof import('exceljs') }>('exceljs')).default;
   const wb: Writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: opts.path, useStyles: true, useSharedStrings: false });
@@ -66,6 +71,8 @@ export async function createXlsxSink(opts: {
   let sheets = 0;
   let ws: Sheet | undefined;
   let inSheet = 0;
+  let sinceGc = 0;
+  const gcEvery = opts.gcEveryRows ?? 25_000;
 
   const openSheet = () => {
     sheets += 1;
@@ -105,6 +112,10 @@ export async function createXlsxSink(opts: {
         }
         row.commit();
         inSheet += 1;
+        if (++sinceGc >= gcEvery) {
+          sinceGc = 0;
+          fullGc();
+        }
         if (inFlight > maxInFlight) {
           await new Promise<void>((r) => {
             wake = r;

@@ -1,4 +1,3 @@
-import type { Database } from '../db/client';
 import type { Translator } from '../i18n';
 import { defineJob, type JobHelpers } from './types';
 

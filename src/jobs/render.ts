@@ -45,7 +45,11 @@ export function renderFinal(job: Job, t: Translator, def?: AnyJobDefinition): Ou
   if (job.status === 'succeeded') {
     const title = t('job.final.succeeded', { id: job.id, kind });
     const body = def?.describe ? def.describe(job.result as never, t, job) : '';
-    return { type: 'markdown', title, text: [`#### ✅ ${title}`, body, t('job.final.took', { took })].filter(Boolean).join('\n\n') };
+    return {
+      type: 'markdown',
+      title,
+      text: [`#### ✅ ${title}`, body, def?.describeHasDuration ? '' : t('job.final.took', { took })].filter(Boolean).join('\n\n'),
+    };
   }
   if (job.status === 'cancelled') {
     const title = t('job.final.cancelled', { id: job.id, kind });

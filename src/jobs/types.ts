@@ -84,6 +84,8 @@ export interface JobDefinition<P = unknown, R = unknown> {
   hardTimeoutMs?: number;
   /** The final chat message's body for a successful job (markdown). */
   describe?(result: R, t: Translator, job: Job): string;
+  /** `describe` already says how long the job took: the final message leaves out its own "took" line. */
+  describeHasDuration?: boolean;
 }
 
 /** Type a job definition. */

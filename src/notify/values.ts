@@ -13,6 +13,8 @@ export interface NoticeFacts {
   durationMs?: number;
   filename?: string;
   downloadUrl?: string;
+  /** When the download link stops working (ms since the epoch). */
+  expiresAt?: number;
   jobId?: number;
   requester?: string;
   error?: string;
@@ -34,6 +36,7 @@ export function noticeValues(f: NoticeFacts, locale: 'zh-CN' | 'en'): NoticeValu
     duration: f.durationMs === undefined ? undefined : formatDuration(f.durationMs, locale),
     filename: f.filename,
     download_url: f.downloadUrl,
+    expires_at: f.expiresAt === undefined ? undefined : formatDateTime(f.expiresAt, zone),
     job_id: f.jobId === undefined ? undefined : String(f.jobId),
     requester: f.requester,
     status: statusText(f.outcome, locale),

@@ -151,6 +151,7 @@ describe('data sources', () => {
     const reply = await boss.waitFor((r) => r.text.includes('数据源'), 10_000, from);
     expect(reply.text).toContain('**app**');
     expect(reply.text).toContain('**maria**');
+    expect(reply.text).not.toMatch(/-@|:0\//); // no made-up user, host or port
     expect(reply.text).not.toContain(PG_PASSWORD);
   });
 
@@ -196,6 +197,11 @@ describe.each([
     expect(id).toBeGreaterThan(0);
     const final = await boss.waitFor((r) => r.text.includes(`#${id}`) && r.text.includes('已完成'), 30_000, from);
     expect(final.text).toContain('**数据行数**: 2');
+    // The default template says the expiry and the duration once each (not again in lines of their own).
+    expect(final.text).toMatch(/链接 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} 前有效，请及时下载/);
+    expect(final.text.match(/前有效/g)).toHaveLength(1);
+    expect(final.text).toMatch(/\*\*执行耗时\*\*: [\d.]+(毫秒|秒)/);
+    expect(final.text).not.toContain('用时');
     const url = linkIn(final.text) as string;
     expect(url).toBeTruthy();
     const { res, body } = await download(url);

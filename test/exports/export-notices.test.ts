@@ -81,6 +81,9 @@ describe('export notices', () => {
     const id = Number(/#(\d+)/.exec(ack.text)?.[1]);
     const final = await boss.waitFor((r) => r.text.includes(`#${id}`) && r.text.includes('已完成'), 30_000, from);
     expect(final.text).toMatch(/### kinds 完成\n\n\d+ 行 · [\d.]+ ?\w*B · \[任务种类_\d{4}-\d{2}-\d{2}\.xlsx\]\(http/);
+    // Its template leaves out the expiry and the duration: the requester still gets both, once.
+    expect(final.text.match(/链接 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} 前有效。/g)).toHaveLength(1);
+    expect(final.text.match(/用时 /g)).toHaveLength(1);
 
     const post = await until(() => robot.posts.find((p) => p.token === TOKEN));
     expect(post.body.msgtype).toBe('markdown');

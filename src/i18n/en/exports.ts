@@ -35,6 +35,7 @@ export const enExports: { readonly [K in keyof typeof zhExports]: string } = {
   'export.unknownSource': 'Data source "{source}" does not exist. Send /source list to see the sources.',
   'source.list.title': 'Data sources',
   'source.list.line': '- **{name}** · {kind} · {user}@{host}:{port}/{database}',
+  'source.list.embedded': '- **{name}** · embedded PGlite database (read-only: the bot’s own database, in DATA_DIR)',
   'source.list.builtin': '(built in, read-only: the bot’s own database)',
   'source.list.footer':
     'Send /source test <name> to test a connection. Sources are created through the CLI or admin webhooks only; credentials never pass through chat.',

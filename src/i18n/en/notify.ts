@@ -8,7 +8,7 @@ export const enNotify: { readonly [K in keyof typeof zhNotify]: string } = {
   'notify.template.unknownVariable':
     'Line {line} of the notice template uses {name}, which does not exist; did you mean {near}? Variables: {allowed}',
   'notify.template.succeeded':
-    '### 📊 {task_name} finished\n\n**Run at**: {execution_time}  \n**Rows**: {rows_count}  \n**File size**: {file_size}  \n**Duration**: {duration}  \n**File**: {filename}  \n\n[Download]({download_url})\n\n> Job #{job_id}; the link expires, download it soon.',
+    '### 📊 {task_name} finished\n\n**Run at**: {execution_time}  \n**Rows**: {rows_count}  \n**File size**: {file_size}  \n**Duration**: {duration}  \n**File**: {filename}  \n\n[Download]({download_url})\n\n> Job #{job_id}; the link is valid until {expires_at}, download it before then.',
   'notify.template.failed':
     '### ❌ {task_name} failed\n\n**Run at**: {execution_time}  \n**Duration**: {duration}  \n**Error**: {error}\n\n> Job #{job_id}: send /job {job_id} for details, /retry {job_id} to run it again once fixed.',
   'notify.target.unknownKind':

@@ -33,6 +33,7 @@ export const zhExports = {
   'export.unknownSource': '数据源“{source}”不存在。发送 /source list 查看可用的数据源。',
   'source.list.title': '数据源',
   'source.list.line': '- **{name}** · {kind} · {user}@{host}:{port}/{database}',
+  'source.list.embedded': '- **{name}** · 内置 PGlite 数据库（只读：机器人自己的数据库，位于 DATA_DIR）',
   'source.list.builtin': '（内置，只读：机器人自己的数据库）',
   'source.list.footer': '发送 /source test <名字> 测试连接。数据源只能通过命令行或管理接口创建，账号密码不经过聊天。',
   'source.unknown': '没有名为“{name}”的数据源。可用的：{names}。',

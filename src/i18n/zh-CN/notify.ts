@@ -4,7 +4,7 @@ export const zhNotify = {
   'notify.template.tooLong': '通知模板太长：{got} 个字符，最多 {max} 个。',
   'notify.template.unknownVariable': '通知模板第 {line} 行的变量 {name} 不存在，你是不是想用 {near}？可用的变量：{allowed}',
   'notify.template.succeeded':
-    '### 📊 {task_name} 执行完成\n\n**执行时间**: {execution_time}  \n**数据行数**: {rows_count}  \n**文件大小**: {file_size}  \n**执行耗时**: {duration}  \n**文件名称**: {filename}  \n\n[下载文件]({download_url})\n\n> 任务 #{job_id}，链接有效期有限，请及时下载。',
+    '### 📊 {task_name} 执行完成\n\n**执行时间**: {execution_time}  \n**数据行数**: {rows_count}  \n**文件大小**: {file_size}  \n**执行耗时**: {duration}  \n**文件名称**: {filename}  \n\n[下载文件]({download_url})\n\n> 任务 #{job_id}，链接 {expires_at} 前有效，请及时下载。',
   'notify.template.failed':
     '### ❌ {task_name} 执行失败\n\n**执行时间**: {execution_time}  \n**执行耗时**: {duration}  \n**错误**: {error}\n\n> 任务 #{job_id}：发送 /job {job_id} 查看详情，修复后发送 /retry {job_id} 重新执行。',
   'notify.target.unknownKind':
