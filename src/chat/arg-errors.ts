@@ -19,7 +19,7 @@ function shown(v: unknown): string {
 }
 
 /** What the issue says was expected, in the user's language. */
-function expectation(issue: z.core.$ZodIssue, t: Translator): string {
+export function expectation(issue: z.core.$ZodIssue, t: Translator): string {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.expected === 'number' || issue.expected === 'int') return t('args.expect.number');

@@ -12,7 +12,7 @@ import { getJob } from '../jobs/reads';
 import type { Job } from '../jobs/types';
 import { type AuthVars, callerOf, ensureRole } from './auth';
 import { readJsonObject } from './body';
-import { ApiError } from './errors';
+import { ApiError, invalidFieldError } from './errors';
 
 /** The old API's status words (its submit answer says "queued"; a finished run is "completed"). */
 const STATUS: Record<string, string> = {
@@ -24,13 +24,9 @@ const STATUS: Record<string, string> = {
 };
 
 const submitBody = z.object({
-  brand_list: z.array(z.string().min(1), { error: 'expected a list of brand names, e.g. ["趣车良品", "竞品A"]' }),
-  selectedModels: z.array(z.union([z.object({ name: z.string().min(1) }).loose(), z.string().min(1)]), {
-    error: 'expected a list of models, e.g. [{"name": "doubao"}]',
-  }),
-  customQuestions: z.union([z.array(z.string()), z.string()], {
-    error: 'expected a list of questions, e.g. ["深圳新能源汽车改装门店哪家好？"]',
-  }),
+  brand_list: z.array(z.string().min(1)),
+  selectedModels: z.array(z.union([z.object({ name: z.string().min(1) }).loose(), z.string().min(1)])),
+  customQuestions: z.union([z.array(z.string()), z.string()]),
   priority: z.coerce.number().int().optional(),
 });
 
@@ -98,9 +94,7 @@ export function diagnosisApiRoutes(deps: Deps): Hono<AuthVars> {
     const { json } = await readJsonObject(c, deps, SUBMIT_EXAMPLE, Object.keys(submitBody.shape));
     const parsed = submitBody.safeParse(json);
     if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      const field = String(i?.path[0] ?? '');
-      throw new ApiError(400, 'bad_args', deps.t('http.badField', { field, problem: i?.message ?? 'invalid' }), field);
+      throw invalidFieldError(deps, parsed.error.issues, { example: SUBMIT_EXAMPLE, known: Object.keys(submitBody.shape) });
     }
     const b = parsed.data;
     try {

@@ -7,7 +7,7 @@ import { cancelJob, retryJob } from '../jobs/admin';
 import { getJob, jobEventsOf, listJobs } from '../jobs/reads';
 import type { Job } from '../jobs/types';
 import { type AuthVars, callerOf, ensureRole } from './auth';
-import { ApiError, errorBody } from './errors';
+import { ApiError, errorBody, invalidFieldError } from './errors';
 
 /** The public shape of a job in the API. */
 export function jobJson(job: Job) {
@@ -41,9 +41,7 @@ export function jobsApiRoutes(deps: Deps): Hono<AuthVars> {
   app.get('/api/jobs', async (c) => {
     const q = listQuery.safeParse(c.req.query());
     if (!q.success) {
-      const i = q.error.issues[0];
-      const field = i?.code === 'unrecognized_keys' ? (i.keys[0] ?? '') : (i?.path.join('.') ?? '');
-      throw new ApiError(400, 'bad_args', deps.t('http.badField', { field, problem: i?.message ?? 'invalid' }), field);
+      throw invalidFieldError(deps, q.error.issues, { example: '/api/jobs?status=failed&limit=20', known: Object.keys(listQuery.shape) });
     }
     const f = visibilityFilter({ caller: callerOf(c) });
     if (!f.all && q.data.requestedBy !== undefined && q.data.requestedBy !== f.requestedBy) {

@@ -6,7 +6,7 @@ import type { Preset } from '../push/preset-schema';
 import { dryRunPush, submitPush, validatePush } from '../push/submit-push';
 import { type AuthVars, callerOf, ensureRole } from './auth';
 import { readJsonObject } from './body';
-import { ApiError, errorBody } from './errors';
+import { errorBody, invalidFieldError } from './errors';
 import { runIdempotent } from './idempotency';
 
 const KEYS = ['overrides', 'items', 'count', 'queue', 'dryRun'] as const;
@@ -50,15 +50,8 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
     const { raw, json } = await readJsonObject(c, deps, EXAMPLE, KEYS);
     const parsed = body.safeParse(json);
     if (!parsed.success) {
-      const { issue: i, path } = innermost(parsed.error.issues[0]);
-      if (i?.code === 'unrecognized_keys') {
-        // An item's keys: name them, as for the top-level keys (never zod's English).
-        const field = [...path, i.keys[0] ?? ''].join('.');
-        throw new ApiError(400, 'bad_args', deps.t('http.unknownKey', { key: field, known: ITEM_KEYS.join(', ') }), field);
-      }
-      const field = path.join('.') || 'body';
-      const expected = i?.code === 'invalid_type' && i.expected === 'number' ? deps.t('args.expect.number') : deps.t('args.expect.text');
-      throw new ApiError(400, 'bad_args', deps.t('http.fieldExpected', { field, expected, example: EXAMPLE }), field);
+      // Top-level keys were checked by readJsonObject: an unknown key here is an item's.
+      throw invalidFieldError(deps, parsed.error.issues, { example: EXAMPLE, known: ITEM_KEYS });
     }
     const req = parsed.data;
     const type = c.req.param('type');
@@ -80,7 +73,8 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
         };
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
-        const message = deps.t(err.key, err.vars);
+        // The chat wording names chat syntax (sku=…): a webhook caller sent JSON.
+        const message = err.key === 'push.missingSku' ? deps.t('http.push.missingItems') : deps.t(err.key, err.vars);
         return {
           status: err.code === 'forbidden' ? 403 : err.code === 'not_found' ? 404 : 400,
           body: errorBody(err.code, message, callerField(err.field, req, preset)),
@@ -90,20 +84,4 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
     });
   });
   return app;
-}
-
-type Issue = z.core.$ZodIssue;
-
-/** The issue that names the deepest field: `items` is text or a list, so look inside the union. */
-function innermost(issue: Issue | undefined, prefix: string[] = []): { issue: Issue | undefined; path: string[] } {
-  const path = [...prefix, ...(issue?.path ?? []).map(String)];
-  if (issue?.code !== 'invalid_union') return { issue, path };
-  let best: { issue: Issue | undefined; path: string[] } = { issue, path };
-  for (const branch of issue.errors) {
-    for (const inner of branch) {
-      const found = innermost(inner, path);
-      if (found.path.length > best.path.length) best = found;
-    }
-  }
-  return best;
 }

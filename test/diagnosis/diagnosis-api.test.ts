@@ -101,7 +101,14 @@ describe('the old-compatible diagnosis API', () => {
   it('bad input names the field and enqueues nothing', async () => {
     const before = (await t.db.query<{ n: number }>('select count(*)::int as n from jobs'))[0]?.n;
     const cases: [unknown, string, RegExp][] = [
-      [{ selectedModels: [{ name: 'doubao' }], customQuestions: ['Q'] }, 'brand_list', /brand_list/],
+      // Missing, or of the wrong JSON type: what was expected, in the configured language (not zod's English).
+      [
+        { selectedModels: [{ name: 'doubao' }], customQuestions: ['Q'] },
+        'brand_list',
+        /^字段“brand_list”应为JSON 数组（\[…\]），例如：\{"brand_list"/,
+      ],
+      [{ brand_list: 'A', selectedModels: ['doubao'], customQuestions: ['Q'] }, 'brand_list', /应为JSON 数组/],
+      [{ brand_list: ['A'], selectedModels: ['doubao'], customQuestions: ['Q'], priority: 'high' }, 'priority', /“priority”应为数字/],
       [{ brand_list: ['A'], selectedModels: [{ name: 'gpt9' }], customQuestions: ['Q'] }, 'selectedModels', /gpt9/],
       [{ brand_list: ['A'], selectedModels: [{ name: 'doubao' }], customQuestions: [] }, 'customQuestions', /问题/],
       [

@@ -205,7 +205,14 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     });
     const noItems = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [] });
     expect(noItems.status).toBe(400);
-    expect(await noItems.json()).toMatchObject({ ok: false, error: { code: 'bad_args', field: 'items' } });
+    expect(await noItems.json()).toMatchObject({
+      ok: false,
+      error: {
+        code: 'bad_args',
+        field: 'items',
+        message: expect.stringMatching(/^缺少商品：“items”至少要有一个商品，例如 "items": \[\{"sku"/),
+      },
+    });
     const itemKey = await call('/hooks/push/refund', adminToken, { overrides: { store: 12 }, items: [{ sku: 'A001', qty: 2 }] });
     expect(itemKey.status).toBe(400);
     expect(await itemKey.json()).toMatchObject({

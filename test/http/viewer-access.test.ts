@@ -82,5 +82,23 @@ describe('a viewer', () => {
     // …while what a viewer may do still works.
     expect((await post('/hooks/commands/ping')).status).toBe(200);
     expect((await fetch(`${server.url}/api/jobs`, { headers: { authorization: `Bearer ${viewerToken}` } })).status).toBe(200);
+    // A bad query names the parameter and what it takes, in the configured language.
+    const get = (q: string) => fetch(`${server.url}/api/jobs?${q}`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    const badStatus = await get('status=done');
+    expect(badStatus.status).toBe(400);
+    expect(await badStatus.json()).toMatchObject({
+      ok: false,
+      error: {
+        code: 'bad_args',
+        field: 'status',
+        message: expect.stringMatching(/^字段“status”应为以下之一：queued, running, succeeded, failed, cancelled/),
+      },
+    });
+    expect(await (await get('limit=9999')).json()).toMatchObject({
+      error: { field: 'limit', message: expect.stringContaining('不大于 200 的数') },
+    });
+    expect(await (await get('stauts=failed')).json()).toMatchObject({
+      error: { field: 'stauts', message: expect.stringContaining('不认识的字段“stauts”') },
+    });
   });
 });

@@ -13,8 +13,10 @@ export const enIntake: { readonly [K in keyof typeof zhIntake]: string } = {
   'http.notJson': 'The request body is not valid JSON, e.g. {example}',
   'http.notObject': 'The request body must be a JSON object, e.g. {example}',
   'http.unknownKey': 'Unknown field "{key}"; known fields: {known}.',
+  'http.expect.array': 'a JSON array ([…])',
+  'http.push.missingItems':
+    'No items: "items" needs at least one, e.g. "items": [{"sku": "A001", "quantity": 2}], or as text "items": "A001*2,B002".',
   'http.fieldExpected': 'Field "{field}" should be {expected}, e.g. {example}',
-  'http.badField': 'Field "{field}" is invalid: {problem}',
   'http.idempotencyMismatch':
     'This Idempotency-Key was used with a different request body; use a new key, or send exactly the first body again.',
   'http.idempotencyBusy': 'The first request with this Idempotency-Key is still running; try again in {seconds} s.',

@@ -10,8 +10,10 @@ export const zhIntake = {
   'http.notJson': '请求体不是合法的 JSON，例如：{example}',
   'http.notObject': '请求体必须是 JSON 对象，例如：{example}',
   'http.unknownKey': '不认识的字段“{key}”，可用字段：{known}。',
+  'http.expect.array': 'JSON 数组（[…]）',
+  'http.push.missingItems':
+    '缺少商品：“items”至少要有一个商品，例如 "items": [{"sku": "A001", "quantity": 2}]，或写成文字 "items": "A001*2,B002"。',
   'http.fieldExpected': '字段“{field}”应为{expected}，例如：{example}',
-  'http.badField': '字段“{field}”无效：{problem}',
   'http.idempotencyMismatch': '这个 Idempotency-Key 已用于另一个请求体；换一个新的键，或发送与第一次完全相同的请求体。',
   'http.idempotencyBusy': '使用这个 Idempotency-Key 的第一次请求仍在处理中，请 {seconds} 秒后重试。',
   'http.rateLimited': '请求太频繁：每个调用方每分钟最多 {limit} 次，请 {seconds} 秒后再试。',
