@@ -208,7 +208,7 @@ export async function run() {
     const cpu = async () => {
       child.send({ op: 'cpu' });
       const u = await nextMessage<{ userUs: number; systemUs: number }>(child, 'cpu');
-      return (u.userUs + u.systemUs) / 1000;
+      return { total: (u.userUs + u.systemUs) / 1000, system: u.systemUs / 1000 };
     };
     // Warm-up: JIT and pools, not measured.
     await runLoad({ kind: 'callback', url: base, connections: 10, seconds: 2, secret, replyUrl, tokens, runId: `warm-${suffix}` });
@@ -237,7 +237,9 @@ export async function run() {
           delivered = replies - repliesBefore;
         }
         await sleep(200);
-        const cpuMs = (await cpu()) - cpuBefore;
+        const cpuAfter = await cpu();
+        const cpuMs = cpuAfter.total - cpuBefore.total;
+        const systemMs = cpuAfter.system - cpuBefore.system;
         const sorted = load.latencies.sort();
         const perSecond = load.sent / load.elapsed;
         const p99 = pct(sorted, 99);
@@ -253,6 +255,7 @@ export async function run() {
           ...(kind === 'callback' ? { repliesExpected: ok, repliesDelivered: delivered } : {}),
           botCpuMs: Math.round(cpuMs),
           botCpuMsPerMessage: round(cpuPerMessage, 3),
+          botSystemCpuMsPerMessage: round(systemMs / Math.max(1, load.sent), 3),
           botCpuCores: round(cpuMs / 1000 / load.elapsed, 2),
           ...(connections === 50
             ? {

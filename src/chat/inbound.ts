@@ -1,5 +1,5 @@
-import { eq } from 'drizzle-orm';
-import { inboundMessages } from '../db/schema';
+import { createBatcher, perDatabase } from '../db/batch';
+import type { Database } from '../db/client';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
 import { clipText } from '../lib/clip';
@@ -133,25 +133,60 @@ export function holdLease(deps: Pick<Deps, 'db' | 'config' | 'log'>, id: number)
   return () => clearInterval(timer);
 }
 
-/** Store what became of a recorded command (parsed name, args, outcome, job; a webhook's answer). */
+/** What becomes of a recorded command, as `finishInbound` stores it. */
+interface Finish {
+  id: number;
+  command?: string;
+  args: unknown;
+  outcome: string;
+  error?: string;
+  job_id?: number;
+  finished_at: string;
+  has_response: boolean;
+  response?: StoredResponse;
+}
+
+// Every finish of one event-loop turn in one UPDATE (group commit, src/db/batch.ts). A field left
+// undefined keeps the row's value, as a single update that omits it would.
+const finishBatch = perDatabase((db: Database) =>
+  createBatcher<Finish, void>(async (items) => {
+    const byId = new Map<number, Finish>();
+    for (const f of items) byId.set(f.id, f); // the same row twice in a turn: the later finish wins
+    await db.query(
+      `update inbound_messages as m set
+         command = coalesce(v.command, m.command), args = v.args, outcome = v.outcome,
+         error = coalesce(v.error, m.error), job_id = coalesce(v.job_id, m.job_id), finished_at = v.finished_at,
+         response = case when v.has_response then v.response else m.response end
+       from jsonb_to_recordset($1::jsonb) as v(id bigint, command text, args jsonb, outcome text, error text,
+         job_id bigint, finished_at timestamptz, has_response boolean, response jsonb)
+       where m.id = v.id`,
+      [JSON.stringify([...byId.values()])],
+    );
+    return items.map(() => undefined);
+  }),
+);
+
+/**
+ * Store what became of a recorded command (parsed name, args, outcome, job; a webhook's answer).
+ * Resolves once it is stored: finishes made in the same event-loop turn share one statement.
+ */
 export async function finishInbound(
   deps: Pick<Deps, 'db'>,
   id: number,
   result: { outcome: Outcome | 'abandoned'; command?: string; args?: unknown; error?: string; jobId?: number },
   response?: StoredResponse,
 ): Promise<void> {
-  await deps.db.orm
-    .update(inboundMessages)
-    .set({
-      command: result.command,
-      args: result.args ?? null,
-      outcome: result.outcome,
-      error: result.error?.slice(0, 2000),
-      jobId: result.jobId,
-      finishedAt: new Date(),
-      ...(response ? { response } : {}),
-    })
-    .where(eq(inboundMessages.id, id));
+  await finishBatch(deps.db)({
+    id,
+    command: result.command,
+    args: result.args ?? null,
+    outcome: result.outcome,
+    error: result.error?.slice(0, 2000),
+    job_id: result.jobId,
+    finished_at: new Date().toISOString(),
+    has_response: Boolean(response),
+    response,
+  });
 }
 
 /** What the transports get back once a message is safely recorded. */
