@@ -13,13 +13,21 @@ const config = loadConfig(process.env);
 const log = createLogger(config.LOG_LEVEL);
 const running = await startServer(config, log);
 const { db } = running.deps;
+// Count the statements sent through db.query (every statement on the intake path; Drizzle's own
+// calls are not counted), so the bench can report round trips per message.
+let statements = 0;
+const query = db.query.bind(db);
+(db as { query: typeof db.query }).query = (text, params) => {
+  statements++;
+  return query(text, params);
+};
 
 const reply = (msg: unknown) => process.send?.(msg);
 process.on('message', async (ask: Ask) => {
   try {
     if (ask.op === 'cpu') {
       const u = process.cpuUsage();
-      reply({ op: 'cpu', userUs: u.user, systemUs: u.system });
+      reply({ op: 'cpu', userUs: u.user, systemUs: u.system, statements });
       return;
     }
     const tokens: string[] = [];

@@ -207,8 +207,8 @@ export async function run() {
     const { tokens } = await nextMessage<{ tokens: string[] }>(child, 'tokens');
     const cpu = async () => {
       child.send({ op: 'cpu' });
-      const u = await nextMessage<{ userUs: number; systemUs: number }>(child, 'cpu');
-      return { total: (u.userUs + u.systemUs) / 1000, system: u.systemUs / 1000 };
+      const u = await nextMessage<{ userUs: number; systemUs: number; statements: number }>(child, 'cpu');
+      return { total: (u.userUs + u.systemUs) / 1000, system: u.systemUs / 1000, statements: u.statements };
     };
     // Warm-up: JIT and pools, not measured.
     await runLoad({ kind: 'callback', url: base, connections: 10, seconds: 2, secret, replyUrl, tokens, runId: `warm-${suffix}` });
@@ -256,6 +256,7 @@ export async function run() {
           botCpuMs: Math.round(cpuMs),
           botCpuMsPerMessage: round(cpuPerMessage, 3),
           botSystemCpuMsPerMessage: round(systemMs / Math.max(1, load.sent), 3),
+          dbStatementsPerMessage: round((cpuAfter.statements - cpuBefore.statements) / Math.max(1, load.sent), 2),
           botCpuCores: round(cpuMs / 1000 / load.elapsed, 2),
           ...(connections === 50
             ? {

@@ -161,8 +161,9 @@ const claimBatch = perDatabase((db: Database) => {
         out.set(first.get(`${it.robot_code}\u0000${it.msg_id}`) as ClaimItem, result);
       }),
     );
+    // Not awaited here: they go in a later statement, which may wait for this one to be done.
     for (const it of later) out.set(it, claim(it));
-    return Promise.all(items.map((it) => out.get(it) as Claim | Promise<Claim>));
+    return items.map((it) => out.get(it) as Claim | Promise<Claim>);
   });
   return claim;
 });
