@@ -217,6 +217,9 @@ export async function run() {
     for (const kind of CASES) {
       for (const connections of CONNECTIONS) {
         const repliesBefore = replies;
+        const xacts = async () =>
+          Number((await admin.unsafe(`select xact_commit + xact_rollback as n from pg_stat_database where datname = '${database}'`))[0]?.n);
+        const xactsBefore = await xacts();
         const cpuBefore = await cpu();
         const load = await runLoad({
           kind,
@@ -238,6 +241,8 @@ export async function run() {
         }
         await sleep(200);
         const cpuAfter = await cpu();
+        await sleep(600); // pg_stat_database is updated when backends report, at most every 500 ms
+        const xactsAfter = await xacts();
         const cpuMs = cpuAfter.total - cpuBefore.total;
         const systemMs = cpuAfter.system - cpuBefore.system;
         const sorted = load.latencies.sort();
@@ -256,6 +261,7 @@ export async function run() {
           botCpuMs: Math.round(cpuMs),
           botCpuMsPerMessage: round(cpuPerMessage, 3),
           botSystemCpuMsPerMessage: round(systemMs / Math.max(1, load.sent), 3),
+          dbTransactionsPerMessage: round((xactsAfter - xactsBefore) / Math.max(1, load.sent), 2),
           dbStatementsPerMessage: round((cpuAfter.statements - cpuBefore.statements) / Math.max(1, load.sent), 2),
           botCpuCores: round(cpuMs / 1000 / load.elapsed, 2),
           ...(connections === 50
