@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   footprint: async () => (await import('./footprint')).run(),
   diagnose: async () => (await import('./diagnose')).run(),
   export: async () => (await import('./export')).run(),
+  intake: async () => (await import('./intake')).run(),
 };
 
 const name = process.argv[2];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -25,11 +25,18 @@ const CODES: Record<number, string> = { 400: 'bad_args', 401: 'unauthorized', 40
 export function createApp(deps: Deps): Hono {
   const app = new Hono();
 
+  // Request ids: this process's random prefix and a counter (a UUID per request costs more than the
+  // rest of a small request's routing). Set before the handler runs, so the answer carries it without
+  // the response being rebuilt to add a header.
+  const idPrefix = randomUUID().slice(0, 8);
+  let requestSeq = 0;
+  const debug = deps.log.isLevelEnabled('debug');
   app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id') ?? randomUUID();
+    const requestId = c.req.header('x-request-id') ?? `${idPrefix}-${(++requestSeq).toString(36)}`;
+    c.header('x-request-id', requestId);
+    if (!debug) return next();
     const started = performance.now();
     await next();
-    c.header('x-request-id', requestId);
     deps.log.debug(
       { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
       'request',
@@ -54,11 +61,19 @@ export function createApp(deps: Deps): Hono {
     c.json(errorBody('not_found', deps.t('http.noRoute', { method: c.req.method, path: c.req.path.slice(0, 200) })), 404),
   );
 
-  const limit = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: (c) => c.json(errorBody('too_large', deps.t('http.bodyTooLarge', { limit: maxSize })), 413),
-    });
+  const limit = (maxSize: number): MiddlewareHandler => {
+    const tooLarge = (c: Context) => c.json(errorBody('too_large', deps.t('http.bodyTooLarge', { limit: maxSize })), 413);
+    const streamed = bodyLimit({ maxSize, onError: tooLarge });
+    // A Content-Length without Transfer-Encoding is decided from the header alone, as bodyLimit
+    // does, but without asking for the body stream (which builds a web Request per call on Node).
+    return (c, next) => {
+      const length = c.req.header('content-length');
+      if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+        return Number.parseInt(length, 10) > maxSize ? Promise.resolve(tooLarge(c)) : next();
+      }
+      return streamed(c, next);
+    };
+  };
   app.use('/dingtalk/*', limit(BODY_LIMITS.callback));
   app.use('/hooks/*', limit(BODY_LIMITS.api));
   app.use('/api/*', limit(BODY_LIMITS.api));

@@ -11,6 +11,7 @@ import { loadModels } from './diagnosis/models';
 import { createSecretBox } from './exports/secret-box';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
+import { createPooledPost } from './lib/pooled-post';
 import { createMetrics } from './metrics/metrics';
 import { createPresetRegistry } from './push/presets';
 import { createPublisher } from './push/publisher';
@@ -49,6 +50,8 @@ export function createDeps(opts: {
     robotCode: config.robotCode,
     tokens,
     fetch: fetchFn,
+    // Replies over pooled keep-alive connections, unless a fetch was handed in (tests that fake DingTalk).
+    post: opts.fetch ? undefined : createPooledPost(),
     now,
     log,
     replyHosts: config.DINGTALK_REPLY_HOSTS,

@@ -1,5 +1,5 @@
-import { eq } from 'drizzle-orm';
-import { inboundMessages } from '../db/schema';
+import { createBatcher, perDatabase } from '../db/batch';
+import type { Database } from '../db/client';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
 import { clipText } from '../lib/clip';
@@ -61,53 +61,136 @@ export interface StoredResponse {
   body: unknown;
 }
 
+/** One claim as the batched statement takes it. */
+interface ClaimItem {
+  i: number;
+  source: string;
+  robot_code: string;
+  msg_id: string;
+  text: string;
+  sender_id: string;
+  sender_staff_id: string | null;
+  sender_nick: string | null;
+  conversation_id: string | null;
+  conversation_type: string | null;
+  message: ChatMessage | null;
+  request_hash: string | null;
+  lease_ms: number;
+}
+
+type ClaimRow = {
+  i: number;
+  id: number | null;
+  attempts: number | null;
+  seen_id: number | null;
+  outcome: string | null;
+  request_hash: string | null;
+  response: unknown;
+};
+
+const parseResponse = (response: unknown) =>
+  ((typeof response === 'string' ? JSON.parse(response) : response) as StoredResponse | null) ?? null;
+
+// Every claim of one event-loop turn in one statement (group commit, src/db/batch.ts): the insert,
+// and for a (robotCode, msgId) seen before, the row as it was. Two claims of the same message in one
+// turn are not put in one statement (Postgres cannot update a row twice in one): the later one waits
+// for the next statement, as it would have waited behind the first one's own statement.
+const claimBatch = perDatabase((db: Database) => {
+  const claim = createBatcher<ClaimItem, Claim>(async (items) => {
+    const first = new Map<string, ClaimItem>();
+    const later: ClaimItem[] = [];
+    for (const it of items) {
+      const k = `${it.robot_code}\u0000${it.msg_id}`;
+      if (first.has(k)) later.push(it);
+      else first.set(k, it);
+    }
+    const batch = [...first.values()].map((it, i) => ({ ...it, i }));
+    const rows = await db.query<ClaimRow>(
+      `with v as (
+         select * from jsonb_to_recordset($1::jsonb) as v(i int, source text, robot_code text, msg_id text, text text,
+           sender_id text, sender_staff_id text, sender_nick text, conversation_id text, conversation_type text,
+           message jsonb, request_hash text, lease_ms double precision)),
+       ins as (
+         insert into inbound_messages as m (source, robot_code, msg_id, text, sender_id, sender_staff_id, sender_nick,
+             conversation_id, conversation_type, message, request_hash)
+         select source, robot_code, msg_id, text, sender_id, sender_staff_id, sender_nick, conversation_id,
+             conversation_type, message, request_hash from v order by robot_code, msg_id
+         on conflict (robot_code, msg_id) do update
+           set claimed_at = now(), attempts = m.attempts + 1, message = coalesce(excluded.message, m.message)
+           where m.outcome = 'received'
+             and m.claimed_at < now() - (select lease_ms from v where v.robot_code = m.robot_code and v.msg_id = m.msg_id)
+                 * interval '1 millisecond'
+             and m.request_hash is not distinct from excluded.request_hash
+         returning m.id, m.attempts, m.robot_code, m.msg_id)
+       select v.i, ins.id, ins.attempts, s.id as seen_id, s.outcome, s.request_hash, s.response
+         from v
+         left join ins on ins.robot_code = v.robot_code and ins.msg_id = v.msg_id
+         left join inbound_messages s on ins.id is null and s.robot_code = v.robot_code and s.msg_id = v.msg_id`,
+      [JSON.stringify(batch)],
+    );
+    const byI = new Map(rows.map((r) => [Number(r.i), r]));
+    const out = new Map<ClaimItem, Promise<Claim> | Claim>();
+    await Promise.all(
+      batch.map(async (it) => {
+        const r = byI.get(it.i);
+        let result: Claim;
+        if (r?.id != null) result = { claimed: true, id: Number(r.id), attempts: Number(r.attempts) };
+        else if (r?.seen_id != null) {
+          result = {
+            claimed: false,
+            id: Number(r.seen_id),
+            outcome: String(r.outcome),
+            requestHash: r.request_hash,
+            response: parseResponse(r.response),
+          };
+        } else {
+          // Inserted by another process after this statement's snapshot was taken: read it now.
+          const [seen] = await db.query<{ id: number; outcome: string; request_hash: string | null; response: unknown }>(
+            'select id, outcome, request_hash, response from inbound_messages where robot_code = $1 and msg_id = $2',
+            [it.robot_code, it.msg_id],
+          );
+          if (!seen) throw new Error(`inbound row ${it.robot_code}/${it.msg_id} vanished`);
+          result = {
+            claimed: false,
+            id: Number(seen.id),
+            outcome: seen.outcome,
+            requestHash: seen.request_hash,
+            response: parseResponse(seen.response),
+          };
+        }
+        out.set(first.get(`${it.robot_code}\u0000${it.msg_id}`) as ClaimItem, result);
+      }),
+    );
+    // Not awaited here: they go in a later statement, which may wait for this one to be done.
+    for (const it of later) out.set(it, claim(it));
+    return items.map((it) => out.get(it) as Claim | Promise<Claim>);
+  });
+  return claim;
+});
+
 /**
  * Record a command in the inbound log before running it, and claim it. A (robotCode, msgId) seen
  * before is claimed again only when its handling never finished (outcome still `received`) and the
  * process that took it stopped renewing its lease for `INBOUND_LEASE_MS`: it died. Otherwise the
- * call is a duplicate and must not run.
+ * call is a duplicate and must not run. Resolves once the row is committed; claims made in the same
+ * event-loop turn share one statement.
  */
 export async function claimInbound(deps: LogDeps, row: InboundRow): Promise<Claim> {
-  const rows = await deps.db.query<{ id: number; attempts: number }>(
-    `insert into inbound_messages as m (source, robot_code, msg_id, text, sender_id, sender_staff_id, sender_nick,
-        conversation_id, conversation_type, message, request_hash)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     on conflict (robot_code, msg_id) do update
-       set claimed_at = now(), attempts = m.attempts + 1, message = coalesce(excluded.message, m.message)
-       where m.outcome = 'received'
-         and m.claimed_at < now() - $12::double precision * interval '1 millisecond'
-         and m.request_hash is not distinct from excluded.request_hash
-     returning id, attempts`,
-    [
-      row.source,
-      row.robotCode,
-      row.msgId,
-      row.text,
-      row.caller.key,
-      row.caller.staffId ?? null,
-      row.caller.nick ?? null,
-      row.conversationId ?? null,
-      row.conversationType ?? null,
-      row.message ? JSON.stringify(row.message) : null,
-      row.requestHash ?? null,
-      deps.config?.INBOUND_LEASE_MS ?? DEFAULT_LEASE_MS,
-    ],
-  );
-  const got = rows[0];
-  if (got) return { claimed: true, id: Number(got.id), attempts: Number(got.attempts) };
-  const [seen] = await deps.db.query<{ id: number; outcome: string; request_hash: string | null; response: unknown }>(
-    'select id, outcome, request_hash, response from inbound_messages where robot_code = $1 and msg_id = $2',
-    [row.robotCode, row.msgId],
-  );
-  if (!seen) throw new Error(`inbound row ${row.robotCode}/${row.msgId} vanished`);
-  const response = typeof seen.response === 'string' ? JSON.parse(seen.response) : seen.response;
-  return {
-    claimed: false,
-    id: Number(seen.id),
-    outcome: seen.outcome,
-    requestHash: seen.request_hash,
-    response: (response as StoredResponse) ?? null,
-  };
+  return claimBatch(deps.db)({
+    i: 0,
+    source: row.source,
+    robot_code: row.robotCode,
+    msg_id: row.msgId,
+    text: row.text,
+    sender_id: row.caller.key,
+    sender_staff_id: row.caller.staffId ?? null,
+    sender_nick: row.caller.nick ?? null,
+    conversation_id: row.conversationId ?? null,
+    conversation_type: row.conversationType ?? null,
+    message: row.message ?? null,
+    request_hash: row.requestHash ?? null,
+    lease_ms: deps.config?.INBOUND_LEASE_MS ?? DEFAULT_LEASE_MS,
+  });
 }
 
 /**
@@ -133,25 +216,60 @@ export function holdLease(deps: Pick<Deps, 'db' | 'config' | 'log'>, id: number)
   return () => clearInterval(timer);
 }
 
-/** Store what became of a recorded command (parsed name, args, outcome, job; a webhook's answer). */
+/** What becomes of a recorded command, as `finishInbound` stores it. */
+interface Finish {
+  id: number;
+  command?: string;
+  args: unknown;
+  outcome: string;
+  error?: string;
+  job_id?: number;
+  finished_at: string;
+  has_response: boolean;
+  response?: StoredResponse;
+}
+
+// Every finish of one event-loop turn in one UPDATE (group commit, src/db/batch.ts). A field left
+// undefined keeps the row's value, as a single update that omits it would.
+const finishBatch = perDatabase((db: Database) =>
+  createBatcher<Finish, void>(async (items) => {
+    const byId = new Map<number, Finish>();
+    for (const f of items) byId.set(f.id, f); // the same row twice in a turn: the later finish wins
+    await db.query(
+      `update inbound_messages as m set
+         command = coalesce(v.command, m.command), args = v.args, outcome = v.outcome,
+         error = coalesce(v.error, m.error), job_id = coalesce(v.job_id, m.job_id), finished_at = v.finished_at,
+         response = case when v.has_response then v.response else m.response end
+       from jsonb_to_recordset($1::jsonb) as v(id bigint, command text, args jsonb, outcome text, error text,
+         job_id bigint, finished_at timestamptz, has_response boolean, response jsonb)
+       where m.id = v.id`,
+      [JSON.stringify([...byId.values()])],
+    );
+    return items.map(() => undefined);
+  }),
+);
+
+/**
+ * Store what became of a recorded command (parsed name, args, outcome, job; a webhook's answer).
+ * Resolves once it is stored: finishes made in the same event-loop turn share one statement.
+ */
 export async function finishInbound(
   deps: Pick<Deps, 'db'>,
   id: number,
   result: { outcome: Outcome | 'abandoned'; command?: string; args?: unknown; error?: string; jobId?: number },
   response?: StoredResponse,
 ): Promise<void> {
-  await deps.db.orm
-    .update(inboundMessages)
-    .set({
-      command: result.command,
-      args: result.args ?? null,
-      outcome: result.outcome,
-      error: result.error?.slice(0, 2000),
-      jobId: result.jobId,
-      finishedAt: new Date(),
-      ...(response ? { response } : {}),
-    })
-    .where(eq(inboundMessages.id, id));
+  await finishBatch(deps.db)({
+    id,
+    command: result.command,
+    args: result.args ?? null,
+    outcome: result.outcome,
+    error: result.error?.slice(0, 2000),
+    job_id: result.jobId,
+    finished_at: new Date().toISOString(),
+    has_response: Boolean(response),
+    response,
+  });
 }
 
 /** What the transports get back once a message is safely recorded. */

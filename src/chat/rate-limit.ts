@@ -1,4 +1,34 @@
+import { createBatcher, perDatabase } from '../db/batch';
 import type { Database } from '../db/client';
+
+type Counted = { count: number; retryAfterSec: number };
+
+// Every count of one event-loop turn in one statement (group commit, src/db/batch.ts): n calls for
+// one key add n to it, and the calls get the counts n serial increments would have returned.
+const countBatch = perDatabase((db: Database) =>
+  createBatcher<string, Counted>(async (keys) => {
+    const n = new Map<string, number>();
+    for (const k of keys) n.set(k, (n.get(k) ?? 0) + 1);
+    const rows = await db.query<{ key: string; count: number; retry_after: number }>(
+      `insert into rate_limits as r (key, window_start, count)
+         select t.key, date_trunc('minute', now()), t.n from jsonb_to_recordset($1::jsonb) as t(key text, n int)
+       on conflict (key) do update set
+         count = case when r.window_start = excluded.window_start then r.count + excluded.count else excluded.count end,
+         window_start = excluded.window_start
+       returning key, count, ceil(extract(epoch from (window_start + interval '1 minute' - now())))::int as retry_after`,
+      [JSON.stringify([...n].map(([key, count]) => ({ key, n: count })))],
+    );
+    const after = new Map(rows.map((r) => [r.key, r]));
+    const seen = new Map<string, number>();
+    return keys.map((k) => {
+      const row = after.get(k);
+      const total = Number(row?.count ?? n.get(k) ?? 1);
+      const i = seen.get(k) ?? 0;
+      seen.set(k, i + 1);
+      return { count: total - (n.get(k) ?? 1) + i + 1, retryAfterSec: Math.max(1, Number(row?.retry_after ?? 60)) };
+    });
+  }),
+);
 
 /**
  * Count one request for `key` in the current one-minute window (the database clock, so every
@@ -9,15 +39,6 @@ export async function takeRateLimit(
   key: string,
   perMinute: number,
 ): Promise<{ allowed: boolean; count: number; retryAfterSec: number }> {
-  const [row] = await db.query<{ count: number; retry_after: number }>(
-    `insert into rate_limits as r (key, window_start, count)
-       values ($1, date_trunc('minute', now()), 1)
-     on conflict (key) do update set
-       count = case when r.window_start = excluded.window_start then r.count + 1 else 1 end,
-       window_start = excluded.window_start
-     returning count, ceil(extract(epoch from (window_start + interval '1 minute' - now())))::int as retry_after`,
-    [key],
-  );
-  const count = Number(row?.count ?? 1);
-  return { allowed: count <= perMinute, count, retryAfterSec: Math.max(1, Number(row?.retry_after ?? 60)) };
+  const { count, retryAfterSec } = await countBatch(db)(key);
+  return { allowed: count <= perMinute, count, retryAfterSec };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { errorMessage, RemoteError } from '../errors';
+import type { PostFn } from '../lib/pooled-post';
 import type { Notifier, OutMessage, ReplyTarget } from '../outbound';
 import type { AccessTokens } from './access-token';
 import { fitReply, isAllowedReplyUrl } from './reply-policy';
@@ -18,6 +19,8 @@ export interface ReplierOptions {
   /** Present when app credentials are configured: enables the OpenAPI fallback. */
   tokens?: AccessTokens;
   fetch: typeof fetch;
+  /** Sends the POSTs instead of `fetch` when given: the server passes pooled keep-alive connections (src/lib/pooled-post.ts). */
+  post?: PostFn;
   now: () => number;
   log: Logger;
   /** Per-request timeout for outbound calls. */
@@ -80,6 +83,7 @@ export function createReplier(opts: ReplierOptions): Notifier {
   const note = opts.truncatedNote ?? ((cut: number) => `… (${cut} characters cut)`);
 
   async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+    if (opts.post) return opts.post(url, JSON.stringify(body), { 'content-type': 'application/json', ...headers }, timeoutMs);
     const res = await opts.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },

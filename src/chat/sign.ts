@@ -1,11 +1,18 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 /** Largest accepted distance between the callback's timestamp and our clock (DingTalk: 1 hour). */
 export const MAX_SKEW_MS = 3_600_000;
 
 /** Base64(HMAC-SHA256(secret, `${timestamp}\n${secret}`)) — DingTalk's callback and robot sign. */
 export function computeSign(timestamp: string, secret: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`, 'utf8').digest('base64');
+  return createHmac('sha256', keyFor(secret)).update(`${timestamp}\n${secret}`, 'utf8').digest('base64');
+}
+
+// The HMAC key object of the last secret used: one secret signs every callback of a process.
+let lastKey: { secret: string; key: KeyObject } | undefined;
+function keyFor(secret: string): KeyObject {
+  if (lastKey?.secret !== secret) lastKey = { secret, key: createSecretKey(Buffer.from(secret, 'utf8')) };
+  return lastKey.key;
 }
 
 /**

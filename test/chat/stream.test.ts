@@ -94,7 +94,7 @@ describe('Stream mode', () => {
       fake.push(robotFrame('m-locked', ' /ping', { sessionWebhook: chat.webhookUrl }));
       await waitUntil(
         async () =>
-          (await sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'insert into inbound_messages%'`)
+          (await sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%insert into inbound_messages%'`)
             .length > 0,
         10_000,
         'the insert to wait for the lock',

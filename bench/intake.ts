@@ -1,0 +1,293 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import postgres from 'postgres';
+
+// `npm run bench -- intake`: the compiled bot in its own process on a fresh Postgres database,
+// driven for BENCH_INTAKE_SECONDS (10) at 20 and at 50 keep-alive connections with (a) signed
+// DingTalk HTTP callbacks carrying /ping, each with a fresh msgId, replies going to a local
+// sessionWebhook that answers {"errcode":0} at once and counts them; (b) POST /hooks/commands/ping
+// with bearer tokens. The load client runs in a worker thread of this process, never in the bot;
+// the bot's CPU time comes from process.cpuUsage() inside it (over IPC, bench/intake-bot.ts).
+const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? 10);
+const CONNECTIONS = (process.env.BENCH_INTAKE_CONNECTIONS ?? '20,50').split(',').map(Number);
+const CASES = (process.env.BENCH_INTAKE_CASES ?? 'callback,webhook').split(',') as Case[];
+/** Extra node flags for the bot, e.g. BENCH_INTAKE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const EXTRA_FLAGS = (process.env.BENCH_INTAKE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BOT = path.join(ROOT, 'dist/bench/intake-bot.js');
+const NODE_FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
+const TARGET = { perSecondAt50: 2000, p99Ms: 50, cpuMsPerMessage: 0.35 };
+
+type Case = 'callback' | 'webhook';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function nextMessage<T>(child: ChildProcess, op: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { op: string; message?: string }) => {
+      if (m.op === op) done(() => resolve(m as T));
+      else if (m.op === 'error') done(() => reject(new Error(m.message)));
+    };
+    const onExit = (code: number | null) => done(() => reject(new Error(`bot exited (${code}) while waiting for ${op}`)));
+    const done = (then: () => void) => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      then();
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** The load client, plain JavaScript run in a worker thread (keep-alive http.Agent, one socket per connection). */
+const LOAD_CLIENT = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const http = require('node:http');
+const { createHmac } = require('node:crypto');
+const agent = new http.Agent({ keepAlive: true, maxSockets: w.connections });
+const url = new URL(w.url);
+const latencies = [];
+let errors = 0;
+let sent = 0;
+const statuses = {};
+let signTs = '';
+let sign = '';
+function request(i, seq) {
+  let path;
+  let body;
+  const headers = { 'content-type': 'application/json' };
+  if (w.kind === 'callback') {
+    const ts = String(Date.now());
+    if (ts !== signTs) {
+      signTs = ts;
+      sign = createHmac('sha256', w.secret).update(ts + '\\n' + w.secret, 'utf8').digest('base64');
+    }
+    headers.timestamp = ts;
+    headers.sign = sign;
+    path = '/dingtalk/callback';
+    body = JSON.stringify({
+      msgId: w.runId + '-' + i + '-' + seq,
+      msgtype: 'text',
+      text: { content: '/ping' },
+      conversationId: 'cid-intake-' + i,
+      conversationType: '2',
+      senderId: 'sender-' + i,
+      senderStaffId: 'staff-' + (i % 50) + '-' + w.runId,
+      senderNick: 'bench',
+      sessionWebhook: w.replyUrl,
+      sessionWebhookExpiredTime: Date.now() + 3600000,
+      createAt: Date.now(),
+    });
+  } else {
+    headers.authorization = 'Bearer ' + w.tokens[i % w.tokens.length];
+    path = '/hooks/commands/ping';
+    body = '{}';
+  }
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const req = http.request({ host: url.hostname, port: url.port, path, method: 'POST', headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        statuses[res.statusCode] = (statuses[res.statusCode] || 0) + 1;
+        if (res.statusCode !== 200) errors++;
+        latencies.push(performance.now() - t0);
+        resolve();
+      });
+    });
+    req.on('error', () => {
+      errors++;
+      resolve();
+    });
+    req.end(body);
+  });
+}
+async function loop(i, until) {
+  let seq = 0;
+  while (performance.now() < until) {
+    sent++;
+    await request(i, seq++);
+  }
+}
+(async () => {
+  const start = performance.now();
+  const until = start + w.seconds * 1000;
+  await Promise.all(Array.from({ length: w.connections }, (_, i) => loop(i, until)));
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  parentPort.postMessage({ sent, errors, statuses, elapsed, latencies: Float64Array.from(latencies) });
+})();
+`;
+
+interface LoadResult {
+  sent: number;
+  errors: number;
+  statuses: Record<string, number>;
+  elapsed: number;
+  latencies: Float64Array;
+}
+
+function runLoad(data: Record<string, unknown>): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(LOAD_CLIENT, { eval: true, workerData: data });
+    worker.once('message', (m: LoadResult) => resolve(m));
+    worker.once('error', reject);
+  });
+}
+
+const pct = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const round = (x: number, d = 1) => Number(x.toFixed(d));
+
+export async function run() {
+  execFileSync(process.execPath, [path.join(ROOT, 'tools/build.mjs')], { stdio: 'inherit' });
+  const suffix = randomBytes(3).toString('hex');
+  const database = `chatops_intake_${suffix}`;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chatops-intake-'));
+  const admin = postgres(`${PG}/postgres`, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${database}`);
+
+  // The sessionWebhook: answers {"errcode":0} at once and counts what arrives.
+  let replies = 0;
+  const sink = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      replies++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"errcode":0}');
+    });
+  });
+  sink.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const replyUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/robot/send?session=intake`;
+
+  const port = await freePort();
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...EXTRA_FLAGS, BOT], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: `${PG}/${database}`,
+      DATA_DIR: dataDir,
+      RATE_LIMIT_PER_MINUTE: '10000', // the highest it goes; load is spread over 50 callers besides
+      ...(process.env.BENCH_INTAKE_BOT_ENV ? Object.fromEntries(new URLSearchParams(process.env.BENCH_INTAKE_BOT_ENV)) : {}),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  const results: Record<string, unknown> = {
+    bench: 'intake',
+    node: process.version,
+    cpus: os.cpus().length,
+    seconds: SECONDS,
+    target: TARGET,
+    loadAverage: os.loadavg().map((x) => round(x)),
+  };
+  try {
+    await nextMessage(child, 'ready');
+    const base = `http://127.0.0.1:${port}`;
+    const secret = readFileSync(path.join(dataDir, 'callback-secret'), 'utf8').trim();
+    child.send({ op: 'tokens', n: 50 });
+    const { tokens } = await nextMessage<{ tokens: string[] }>(child, 'tokens');
+    const cpu = async () => {
+      child.send({ op: 'cpu' });
+      const u = await nextMessage<{ userUs: number; systemUs: number; statements: number }>(child, 'cpu');
+      return { total: (u.userUs + u.systemUs) / 1000, system: u.systemUs / 1000, statements: u.statements };
+    };
+    // Warm-up: JIT and pools, not measured.
+    await runLoad({ kind: 'callback', url: base, connections: 10, seconds: 2, secret, replyUrl, tokens, runId: `warm-${suffix}` });
+    await runLoad({ kind: 'webhook', url: base, connections: 10, seconds: 1, secret, replyUrl, tokens, runId: `warmw-${suffix}` });
+    await sleep(1000);
+    for (const kind of CASES) {
+      for (const connections of CONNECTIONS) {
+        const repliesBefore = replies;
+        const xacts = async () =>
+          Number((await admin.unsafe(`select xact_commit + xact_rollback as n from pg_stat_database where datname = '${database}'`))[0]?.n);
+        const xactsBefore = await xacts();
+        const cpuBefore = await cpu();
+        const load = await runLoad({
+          kind,
+          url: base,
+          connections,
+          seconds: SECONDS,
+          secret,
+          replyUrl,
+          tokens,
+          runId: `${kind}-${connections}-${suffix}`,
+        });
+        const ok = load.sent - load.errors;
+        // Every accepted callback owes one reply: wait for them all (up to 30 s).
+        let delivered = 0;
+        const waitUntil = Date.now() + 30_000;
+        if (kind === 'callback') {
+          while (replies - repliesBefore < ok && Date.now() < waitUntil) await sleep(50);
+          delivered = replies - repliesBefore;
+        }
+        await sleep(200);
+        const cpuAfter = await cpu();
+        await sleep(600); // pg_stat_database is updated when backends report, at most every 500 ms
+        const xactsAfter = await xacts();
+        const cpuMs = cpuAfter.total - cpuBefore.total;
+        const systemMs = cpuAfter.system - cpuBefore.system;
+        const sorted = load.latencies.sort();
+        const perSecond = load.sent / load.elapsed;
+        const p99 = pct(sorted, 99);
+        const cpuPerMessage = cpuMs / Math.max(1, load.sent);
+        results[`${kind}@${connections}`] = {
+          requests: load.sent,
+          perSecond: round(perSecond),
+          p50Ms: round(pct(sorted, 50)),
+          p99Ms: round(p99),
+          maxMs: round(sorted[sorted.length - 1] ?? 0),
+          errors: load.errors,
+          statuses: load.statuses,
+          ...(kind === 'callback' ? { repliesExpected: ok, repliesDelivered: delivered } : {}),
+          botCpuMs: Math.round(cpuMs),
+          botCpuMsPerMessage: round(cpuPerMessage, 3),
+          botSystemCpuMsPerMessage: round(systemMs / Math.max(1, load.sent), 3),
+          dbTransactionsPerMessage: round((xactsAfter - xactsBefore) / Math.max(1, load.sent), 2),
+          dbStatementsPerMessage: round((cpuAfter.statements - cpuBefore.statements) / Math.max(1, load.sent), 2),
+          botCpuCores: round(cpuMs / 1000 / load.elapsed, 2),
+          ...(connections === 50
+            ? {
+                meets: {
+                  perSecond: perSecond >= TARGET.perSecondAt50,
+                  p99: p99 <= TARGET.p99Ms,
+                  cpu: cpuPerMessage <= TARGET.cpuMsPerMessage,
+                  ...(kind === 'callback' ? { allReplies: delivered === ok && load.errors === 0 } : {}),
+                },
+              }
+            : {}),
+        };
+        await sleep(1000);
+      }
+    }
+  } finally {
+    results.loadAverageAfter = os.loadavg().map((x) => round(x));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(killer);
+    sink.close();
+    await admin.unsafe(`drop database if exists ${database} with (force)`);
+    await admin.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return results;
+}
