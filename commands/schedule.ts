@@ -17,7 +17,7 @@ import {
 import { DEFAULT_ZONE } from '../src/schedules/cron';
 import { scheduleHistory, scheduleStats } from '../src/schedules/history';
 import { nextFireOf } from '../src/schedules/next-fire';
-import { detailText, historyLine, listLine, nextLines, targetText, whenText } from '../src/schedules/render';
+import { detailText, historyLine, listLine, nextLines, targetText, whatText, whenText } from '../src/schedules/render';
 import { deleteSchedule, getScheduleByName, listSchedules, notifySchedules, type Schedule, updateSchedule } from '../src/schedules/store';
 import { checkTiming } from '../src/schedules/timing';
 import { planKind } from './schedule-kinds';
@@ -89,7 +89,7 @@ const add = defineSubcommand({
     });
     const next = nextLines(s, new Date(deps.now()));
     const text = [
-      t('schedule.added', { name: s.name, when: await whenText(s, t), kind: kindLabel(t, planned.kind) }),
+      t('schedule.added', { name: s.name, when: await whenText(s, t), kind: whatText(s, t) }),
       next.length ? `${t('schedule.detail.next')}\n${next.join('\n')}` : '',
       t('schedule.addedTarget', { target: targetText(s, t) }),
     ]

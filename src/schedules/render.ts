@@ -36,7 +36,13 @@ export function targetText(s: Pick<Schedule, 'replyTo'>, t: Translator): string 
 export async function listLine(s: Schedule, t: Translator): Promise<string> {
   const next = s.nextFireAt && s.state === 'active' ? t('schedule.list.next', { at: formatInZone(s.nextFireAt, s.timezone) }) : '';
   const builtin = s.builtin ? t('schedule.builtin') : '';
-  return `- ${STATE_ICON[s.state] ?? ''} **${s.name}**${builtin} · ${await whenText(s, t)} · ${kindLabel(t, s.kind)}${next}`;
+  return `- ${STATE_ICON[s.state] ?? ''} **${s.name}**${builtin} · ${await whenText(s, t)} · ${whatText(s, t)}${next}`;
+}
+
+/** What a schedule runs: the kind, and for an export its task, so two export schedules tell apart. */
+export function whatText(s: Pick<Schedule, 'kind' | 'payload'>, t: Translator): string {
+  const p = (s.payload ?? {}) as Record<string, unknown>;
+  return `${kindLabel(t, s.kind)}${typeof p.task === 'string' ? ` ${p.task}` : ''}`;
 }
 
 /** /schedule show: configuration, state, runs and the next fires. */

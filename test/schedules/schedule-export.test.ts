@@ -64,7 +64,8 @@ describe('scheduled export reports', () => {
     // Checked like /export run when added.
     expect(await ask('/schedule add nope cron "0 9 * * 1-5" export no-such-task')).toContain('no-such-task');
     const weekday = await ask('/schedule add kinds-daily cron "0 9 * * 1-5" export job-kinds day=yesterday');
-    expect(weekday).toContain('已新建定时任务 kinds-daily：每个工作日 09:00（北京时间），执行「数据导出」');
+    expect(weekday).toContain('已新建定时任务 kinds-daily：每个工作日 09:00（北京时间），执行「数据导出 job-kinds」');
+    expect(await ask('/schedule list')).toMatch(/\*\*kinds-daily\*\* · 每个工作日 09:00（北京时间） · 数据导出 job-kinds · 下次 /);
     const [saved] = await t.db.query<{ payload: { task: string; typed: Record<string, string> } }>(
       `select payload from schedules where name = 'kinds-daily'`,
     );
