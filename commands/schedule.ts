@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { example, intArg } from '../src/chat/args';
 import { type CommandContext, defineCommand, defineSubcommand } from '../src/chat/define-command';
 import { UserError } from '../src/errors';
-import { kindLabel } from '../src/jobs/render';
 import type { ReplyTarget } from '../src/outbound';
 import {
   addSchedule,

@@ -19,7 +19,14 @@ try {
 // while `npm run cli` rebuilds, and chunks are named by content, so the same source yields the same files.
 const outdir = new URL('../dist/', import.meta.url).pathname;
 await esbuild.build({
-  entryPoints: ['src/main.ts', 'src/cli.ts', 'tools/pglite-template.ts', 'bench/footprint-bot.ts', 'bench/export.ts', 'bench/intake-bot.ts'],
+  entryPoints: [
+    'src/main.ts',
+    'src/cli.ts',
+    'tools/pglite-template.ts',
+    'bench/footprint-bot.ts',
+    'bench/export.ts',
+    'bench/intake-bot.ts',
+  ],
   outbase: '.',
   outdir,
   bundle: true,
