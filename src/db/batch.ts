@@ -29,7 +29,20 @@ export function createBatcher<I, O>(
             for (let i = 0; i < batch.length; i++) batch[i]?.resolve(out[i] as O | Promise<O>);
           },
           (err) => {
-            for (const p of batch) p.reject(err);
+            if (batch.length === 1) {
+              batch[0]?.reject(err);
+              return;
+            }
+            // One statement, so nothing of it was stored: run each item alone, so that one bad item
+            // (text Postgres refuses, say) fails only its own caller, as it did without batching.
+            return Promise.all(
+              batch.map((p) =>
+                flush([p.item]).then(
+                  (out) => p.resolve(out[0] as O | Promise<O>),
+                  (e) => p.reject(e),
+                ),
+              ),
+            ).then(() => undefined);
           },
         )
         .finally(() => {
