@@ -1,10 +1,14 @@
+// End of the current event-loop turn (setImmediate; a timer where there is none, e.g. a Worker without it).
+const afterTurn: (fn: () => void) => void =
+  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
+
 /**
  * Group commit: calls made while the previous statements of their kind are still running are
  * sent to the database together as one statement (at most `maxInFlight` of them run at a time; an
  * idle batcher sends at the end of the current event-loop turn). Each caller still gets its own
  * promise, which settles only once that statement has run, so a caller that awaits it sees exactly
- * what it would have seen with a statement of its own (and a failed statement fails every caller
- * in it). Under load this turns a round trip per request into one per batch, which is most of the
+ * what it would have seen with a statement of its own (a failed statement stored nothing, and is
+ * retried one item per statement, so an error reaches only the caller whose item caused it). Under load this turns a round trip per request into one per batch, which is most of the
  * bot's intake cost (README "Intake cost"). `flush` gets the items and returns one result (or a
  * promise of one) per item, in order.
  */
@@ -29,7 +33,20 @@ export function createBatcher<I, O>(
             for (let i = 0; i < batch.length; i++) batch[i]?.resolve(out[i] as O | Promise<O>);
           },
           (err) => {
-            for (const p of batch) p.reject(err);
+            if (batch.length === 1) {
+              batch[0]?.reject(err);
+              return;
+            }
+            // One statement, so nothing of it was stored: run each item alone, so that one bad item
+            // (text Postgres refuses, say) fails only its own caller, as it did without batching.
+            return Promise.all(
+              batch.map((p) =>
+                flush([p.item]).then(
+                  (out) => p.resolve(out[0] as O | Promise<O>),
+                  (e) => p.reject(e),
+                ),
+              ),
+            ).then(() => undefined);
           },
         )
         .finally(() => {
@@ -41,7 +58,7 @@ export function createBatcher<I, O>(
   const schedule = () => {
     if (scheduled || pending.length === 0 || inFlight >= maxInFlight) return;
     scheduled = true;
-    setImmediate(run);
+    afterTurn(run);
   };
   return (item) =>
     new Promise<O>((resolve, reject) => {

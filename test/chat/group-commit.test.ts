@@ -67,6 +67,13 @@ describe('group commit', () => {
     );
     expect(twice.filter((c) => c.claimed)).toHaveLength(1);
     expect(twice.find((c) => !c.claimed)).toMatchObject({ claimed: false, outcome: 'received' });
+    // An item Postgres refuses fails alone: the statement is retried item by item.
+    const mixed = await Promise.allSettled([
+      claimInbound({ db: w.db }, { source: 'http', robotCode: 'gc', msgId: 'gc-good', text: '/ping', caller }),
+      claimInbound({ db: w.db }, { source: 'http', robotCode: 'gc', msgId: 'gc-bad', text: 'nul \u0000 here', caller }),
+    ]);
+    expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(mixed[0]).toMatchObject({ value: { claimed: true } });
     // Seen-before rows come back from the same statement.
     const again = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
