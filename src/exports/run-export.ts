@@ -73,10 +73,10 @@ async function streamRows(
         if (truncated) return;
         const room = limit - rows;
         const take = batch.length > room ? batch.slice(0, room) : batch;
-        await onRows(
-          columns,
-          take.map((r) => r.map((v, i) => toCell(v, columns[i]?.kind ?? 'text', wall))),
-        );
+        // Converted in place: the driver's row arrays are ours, and a copy per row is garbage.
+        const kinds = columns.map((c) => c.kind);
+        for (const r of take) for (let i = 0; i < r.length; i++) r[i] = toCell(r[i], kinds[i] ?? 'text', wall);
+        await onRows(columns, take as CellValue[][]);
         rows += take.length;
         onCount?.(rows);
         if (batch.length > room) {

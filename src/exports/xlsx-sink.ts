@@ -59,13 +59,17 @@ export async function createXlsxSink(opts: {
       opts.sample.map((r) => r[i] ?? null),
     ),
   );
-  // One style object per column, shared by all its cells: exceljs caches a style's id by object
-  // identity, so a fresh object per cell (its default) costs a style serialisation per cell.
-  const plain = {};
-  const styles = opts.columns.map((c) => {
+  // Style ids for date cells, registered once with the workbook's styles: a column's own format,
+  // or exceljs's default date format for a Date in a column of another kind.
+  const ValueTypeDate = ExcelJS.ValueType.Date;
+  const styles = (wb as unknown as { styles: { addStyleModel(model: object, type: number): number } }).styles;
+  if (typeof styles?.addStyleModel !== 'function')
+    throw new Error('exceljs internals changed: WorkbookWriter.styles.addStyleModel is missing (pin exceljs 4.4.x)');
+  const dateStyle = opts.columns.map((c) => {
     const numFmt = NUM_FMT[c.kind];
-    return numFmt ? { numFmt } : plain;
+    return styles.addStyleModel(numFmt ? { numFmt } : {}, ValueTypeDate);
   });
+  const letters = opts.columns.map((_, i) => columnLetter(i));
   let inFlight = 0;
   let wake: (() => void) | undefined;
   let sheets = 0;
@@ -106,12 +110,12 @@ export async function createXlsxSink(opts: {
           ws?.commit();
           openSheet();
         }
-        const row = (ws as Sheet).addRow(values);
-        for (let i = 0; i < styles.length; i++) {
-          (row.getCell(i + 1) as { style: object }).style = values[i] instanceof Date ? (styles[i] as object) : plain;
-        }
-        row.commit();
+        // The row as sheet XML, written straight to the sheet's stream (the header went through
+        // exceljs, which opened <sheetData>): the same cells exceljs's row writer produces, without
+        // its Row/Cell objects and XML builder, which were half the export's CPU with the garbage they
+        // made. (One write per row measured faster than one per batch: 45k against 36k rows/s.)
         inSheet += 1;
+        (ws as unknown as { stream: { write(s: string): void } }).stream.write(rowXml(values, inSheet + 1, letters, dateStyle));
         if (++sinceGc >= gcEvery) {
           sinceGc = 0;
           fullGc();
@@ -131,4 +135,50 @@ export async function createXlsxSink(opts: {
       return { sheets };
     },
   };
+}
+
+/** A, B, … Z, AA, AB, …: the column's letters in a cell reference. */
+export function columnLetter(index: number): string {
+  let n = index + 1;
+  let out = '';
+  while (n > 0) {
+    const m = (n - 1) % 26;
+    out = String.fromCharCode(65 + m) + out;
+    n = Math.floor((n - 1) / 26);
+  }
+  return out;
+}
+
+// Characters XML text must escape, and the control characters XML 1.0 cannot carry (dropped, as exceljs does).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const NEEDS_ESCAPE = /[<>&'"\x7F\x00-\x08\x0B\x0C\x0E-\x1F]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above.
+const ESCAPE_ALL = /[<>&'"\x7F\x00-\x08\x0B\x0C\x0E-\x1F]/g;
+const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' };
+
+/** Text as XML character data. */
+export function xmlText(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return text;
+  return text.replace(ESCAPE_ALL, (ch) => ESCAPES[ch] ?? '');
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * One data row as SpreadsheetML, the way exceljs's row writer renders it: numbers as `<v>`, text as
+ * `t="str"`, booleans as `t="b"`, dates as serial days with the column's date style; NULL leaves the
+ * cell out.
+ */
+export function rowXml(values: readonly CellValue[], r: number, letters: readonly string[], dateStyle: readonly number[]): string {
+  let xml = `<row r="${r}">`;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) continue;
+    const ref = `${letters[i]}${r}`;
+    if (typeof v === 'number') xml += `<c r="${ref}"><v>${v}</v></c>`;
+    else if (typeof v === 'string') xml += `<c r="${ref}" t="str"><v>${xmlText(v)}</v></c>`;
+    else if (typeof v === 'boolean') xml += `<c r="${ref}" t="b"><v>${v ? 1 : 0}</v></c>`;
+    else xml += `<c r="${ref}" s="${dateStyle[i]}"><v>${25569 + v.getTime() / MS_PER_DAY}</v></c>`;
+  }
+  return `${xml}</row>`;
 }

@@ -90,6 +90,20 @@ describe('cells', () => {
     expect(parseInstant('2024-03-01 00:30:00+00')).toBe(Date.UTC(2024, 2, 1, 0, 30));
     expect(parseInstant('2024-03-01 08:30:00.250+08')).toBe(Date.UTC(2024, 2, 1, 0, 30, 0, 250));
     expect(parseInstant('2024-03-01 06:00:00+05:30')).toBe(Date.UTC(2024, 2, 1, 0, 30));
+    // The by-position path and the general one agree on every shape Postgres prints.
+    for (const s of [
+      '2024-02-29 23:59:59-03:30',
+      '1999-12-31 00:00:00.123456+00',
+      '2024-01-01 10:00:00.999999-00',
+      '2024-06-01 12:00:00.5-09',
+    ]) {
+      const iso = s
+        .replace(' ', 'T')
+        .replace(/(\.\d{3})\d+/, '$1')
+        .replace(/([+-]\d{2})$/, '$1:00');
+      expect(parseInstant(s), s).toBe(Date.parse(iso));
+    }
+    expect(parseInstant('0044-03-15 12:00:00+00 BC')).toBeUndefined();
     expect(toCell('2024-03-01 00:30:00+00', 'timestamptz', 'Asia/Shanghai')).toEqual(new Date(Date.UTC(2024, 2, 1, 8, 30)));
     expect(toCell('2024-02-29', 'date', 'UTC')).toEqual(new Date(Date.UTC(2024, 1, 29)));
     expect(toCell(null, 'text', 'UTC')).toBeNull();

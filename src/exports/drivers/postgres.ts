@@ -67,18 +67,24 @@ export function openPostgres(cfg: SourceConfig | { url: string; name: string }):
         opts.signal?.throwIfAborted();
         await sql.begin('read only', async (tx) => {
           await tx.unsafe(`set local statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`);
-          const q = tx.unsafe(text, params as never[]);
+          // Rows as arrays (`values()`): no object per row, and two columns of the same name both kept.
+          const q = tx.unsafe(text, params as never[]).values();
           current = q as unknown as { cancel(): void };
           if (opts.signal?.aborted) current.cancel();
           let columns: Column[] | undefined;
-          for await (const rows of q.cursor(opts.batchSize)) {
+          // One batch ahead: the next fetch is asked for before this batch is written, so the
+          // database works while the writer does (measured: the writer waited on fetches ~15% of the time).
+          const it = q.cursor(opts.batchSize)[Symbol.asyncIterator]();
+          let pending = it.next();
+          for (;;) {
+            const next = await pending;
+            if (next.done) break;
+            const rows = next.value;
+            pending = it.next();
+            pending.catch(() => {}); // its failure is seen when it is awaited (or the transaction ends)
             const meta = (rows as unknown as { columns?: { name: string; type: number }[] }).columns;
             if (!columns) columns = (meta ?? []).map((c) => ({ name: c.name, kind: pgKind(c.type) }));
-            const names = columns.map((c) => c.name);
-            await onBatch(
-              columns,
-              rows.map((r) => names.map((n) => (r as Record<string, unknown>)[n])),
-            );
+            await onBatch(columns, rows as unknown as unknown[][]);
           }
           if (!columns) await onBatch(columnsOfEmpty(q), []);
         });
