@@ -47,6 +47,10 @@ async function createPgliteDb(dataDir?: string): Promise<Database> {
       const res = await pg.query<T>(text, params);
       return res.rows;
     },
+    async queryArrays(text: string, params: unknown[] = []) {
+      const res = await pg.query<unknown[]>(text, params, { rowMode: 'array' });
+      return { rows: res.rows, fields: res.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })) };
+    },
     async listen(channel, onPayload) {
       const unsub = await pg.listen(channel, onPayload);
       return () => unsub();

@@ -12,6 +12,11 @@ export interface Database {
   readonly orm: Orm;
   /** Run one SQL statement with positional parameters ($1, $2…) and return its rows. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * One statement's rows as arrays with each column's name and type oid (PGlite only: the exporter's
+   * `app` source needs the types, which `query` drops; on a server it opens its own connection).
+   */
+  queryArrays?(text: string, params?: unknown[]): Promise<{ rows: unknown[][]; fields: { name: string; oid: number }[] }>;
   /** Subscribe to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Column, ColumnKind } from './cells';
 import { openMysql } from './drivers/mysql';
-import { openPostgres } from './drivers/postgres';
+import { openPostgres, pgKind } from './drivers/postgres';
 import type { SourceClient, SourceConfig } from './drivers/types';
 import { type SecretBox, SecretsKeyError, wrongKey } from './secret-box';
 
@@ -185,15 +185,23 @@ function openEmbedded(db: Database): SourceClient {
     },
     async stream(text, params, opts, onBatch) {
       opts.signal?.throwIfAborted();
-      const rows = await db.query<Record<string, unknown>>(`select * from (${text.replace(/;\s*$/, '')}) as export_q`, params);
-      const names = rows[0] ? Object.keys(rows[0]) : [];
-      const columns: Column[] = names.map((n) => ({ name: n, kind: guessKind(rows, n) }));
+      const statement = `select * from (${text.replace(/;\s*$/, '')}) as export_q`;
+      let columns: Column[];
+      let rows: unknown[][];
+      if (db.queryArrays) {
+        // Each column's declared type (a date stays a date, not an instant in the bot's zone).
+        const res = await db.queryArrays(statement, params);
+        columns = res.fields.map((f) => ({ name: f.name, kind: pgKind(f.oid) }));
+        rows = res.rows;
+      } else {
+        const objects = await db.query<Record<string, unknown>>(statement, params);
+        const names = objects[0] ? Object.keys(objects[0]) : [];
+        columns = names.map((n) => ({ name: n, kind: guessKind(objects, n) }));
+        rows = objects.map((r) => names.map((n) => r[n]));
+      }
       for (let i = 0; i < rows.length || i === 0; i += opts.batchSize) {
         opts.signal?.throwIfAborted();
-        await onBatch(
-          columns,
-          rows.slice(i, i + opts.batchSize).map((r) => names.map((n) => r[n])),
-        );
+        await onBatch(columns, rows.slice(i, i + opts.batchSize));
         if (rows.length === 0) break;
       }
     },

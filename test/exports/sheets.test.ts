@@ -49,6 +49,31 @@ describe.each(DB_KINDS)('sheet split on %s', (kind) => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
   });
 
+  it("keeps each column's type from the app source: a date is that day, an instant is shown in the task's zone", async () => {
+    const deps = testDeps(t.db);
+    const task = {
+      ...taskInput.parse({
+        name: 'types',
+        source: 'app',
+        sql: `select date '2026-12-07' as d, timestamp '2026-12-07 10:11:12' as ts, timestamptz '2026-12-07 10:11:12+00' as tz, 7 as n, 7 as n`,
+      }),
+      targets: [],
+    };
+    const out = await runExport(deps, task, {});
+    const rec = await getFile(t.db, out.file.id);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(readFileSync(filePath(deps, rec as never)) as never);
+    const ws = wb.worksheets[0] as ExcelJS.Worksheet;
+    expect((ws.getRow(1).values as unknown[]).slice(1)).toEqual(['d', 'ts', 'tz', 'n', 'n']); // both n kept
+    const row = ws.getRow(2);
+    expect(row.getCell(1).value).toEqual(new Date(Date.UTC(2026, 11, 7)));
+    expect(row.getCell(1).numFmt).toBe('yyyy-mm-dd');
+    expect(row.getCell(2).value).toEqual(new Date(Date.UTC(2026, 11, 7, 10, 11, 12)));
+    expect(row.getCell(3).value).toEqual(new Date(Date.UTC(2026, 11, 7, 18, 11, 12))); // Asia/Shanghai
+    expect(row.getCell(3).numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+    expect([row.getCell(4).value, row.getCell(5).value]).toEqual([7, 7]);
+  });
+
   it('stops at the row limit and says so', async () => {
     const deps = testDeps(t.db);
     const task = {
