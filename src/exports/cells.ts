@@ -1,3 +1,4 @@
+import { wallUtcMs } from '../lib/zone-time';
 /** What a result column holds, whichever database it came from. */
 export type ColumnKind = 'int' | 'bigint' | 'decimal' | 'float' | 'bool' | 'date' | 'timestamp' | 'timestamptz' | 'json' | 'bytes' | 'text';
 
@@ -75,27 +76,8 @@ export function wallTime(instantMs: number, zone: string): Date {
   return wallTimeSlow(instantMs, zone);
 }
 
-// One formatter per zone: building an Intl.DateTimeFormat costs far more than using one.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 function wallTimeSlow(instantMs: number, zone: string): Date {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  const parts = f.formatToParts(instantMs);
-  const g = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return new Date(Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second'), Math.max(0, instantMs % 1000)));
+  return new Date(wallUtcMs(instantMs, zone) + Math.max(0, instantMs % 1000));
 }
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,3 +1,4 @@
+import { wallParts } from '../lib/zone-time';
 import type { NoticeValues } from './template';
 
 /** What happened, as numbers and dates; `noticeValues` turns it into the template's display text. */
@@ -46,18 +47,9 @@ export function noticeValues(f: NoticeFacts, locale: 'zh-CN' | 'en'): NoticeValu
 
 /** "2025-08-12 15:30:00" in the given zone. */
 export function formatDateTime(ms: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '00';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
+  const w = wallParts(ms, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(w.year).padStart(4, '0')}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
 }
 
 /** 2.5MB, 812KB, 96B: one decimal below 10 units, as the old tool printed them. */

@@ -1,21 +1,11 @@
 import type { ScheduleType } from '../db/schema';
 import { UserError } from '../errors';
+import { wallUtcMs } from '../lib/zone-time';
 import { checkCron, isValidZone, nextFires } from './cron';
 
 /** Offset of `zone` from UTC at instant `ms`, in ms (Beijing: +8 h). Pure. */
 function zoneOffsetMs(zone: string, ms: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
-  const n = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(ms / 1000) * 1000;
+  return wallUtcMs(ms, zone) - Math.floor(ms / 1000) * 1000;
 }
 
 /**
