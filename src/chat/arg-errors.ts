@@ -43,8 +43,14 @@ export function expectation(issue: z.core.$ZodIssue, t: Translator): string {
       if (p?.key && hasMessage(p.key)) return t(p.key, p.vars);
       return issue.message;
     }
+    case 'invalid_union': {
+      // A value of several possible shapes (text, number or true/false): say what the first takes.
+      const first = issue.errors[0]?.[0];
+      return first ? expectation(first, t) : t('args.expect.text');
+    }
     default:
-      return issue.message;
+      // Never zod's English in a reply.
+      return t('args.expect.format');
   }
 }
 
@@ -74,18 +80,22 @@ export function describeArgIssues(
     const field = String(issue.path[0] ?? '');
     const fieldSchema = shape[field];
     const descKey = `${def.catalogKey}.arg.${field}`;
-    const desc = hasMessage(descKey) ? t(descKey) : field;
+    // A field without a description is named once ("参数 from", not "参数 from（from）").
+    const desc = hasMessage(descKey) ? t(descKey) : undefined;
     const ex = fieldSchema ? exampleOf(fieldSchema) : undefined;
     const exampleText = ex === undefined ? '' : t('args.example', { example: `${field}=${ex}` });
     const given = input[field];
     if (given === undefined && issue.code === 'invalid_type') {
-      problems.push({ field, text: t('args.missing', { field, desc }) + exampleText });
+      problems.push({ field, text: (desc ? t('args.missing', { field, desc }) : t('args.missingBare', { field })) + exampleText });
       continue;
     }
     const got = given === undefined ? '' : t('args.got', { value: shown(given) });
     problems.push({
       field,
-      text: t('args.invalid', { field, desc, expected: expectation(issue, t), got }) + exampleText,
+      text:
+        (desc
+          ? t('args.invalid', { field, desc, expected: expectation(issue, t), got })
+          : t('args.invalidBare', { field, expected: expectation(issue, t), got })) + exampleText,
     });
   }
   return problems;

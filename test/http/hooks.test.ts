@@ -80,6 +80,13 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     const body = (await bad.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('bad_args');
     expect(body.error.message).toContain('extra');
+    // An export's parameters are free-form: a value of the wrong JSON shape is named once, in words, never zod's English.
+    const shape = await call('/hooks/commands/export/run', adminToken, { task: 'jobs-daily', from: { a: 1 } });
+    expect(shape.status).toBe(400);
+    const shapeBody = (await shape.json()) as { error: { field: string; message: string } };
+    expect(shapeBody.error.field).toBe('from');
+    expect(shapeBody.error.message).toMatch(/^参数 from 应为文字，收到的是“\{"a":1\}”。/);
+    expect(shapeBody.error.message).not.toMatch(/Invalid input|from（from）/);
     const notJson = await app.request('/hooks/commands/ping', {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}` },

@@ -37,6 +37,8 @@ export const enCore: { readonly [K in keyof typeof zhCore]: string } = {
   'args.expect.format': 'in the right format',
   'args.unknown': 'There is no argument "{field}". Valid arguments: {valid}',
   'args.none': '(none)',
+  'args.missingBare': 'Missing argument {field}. ',
+  'args.invalidBare': 'Argument {field} should be {expected}{got}. ',
   'args.missing': 'Missing argument {field} ({desc}). ',
   'args.invalid': 'Argument {field} ({desc}) should be {expected}{got}. ',
   'args.got': ', got "{value}"',

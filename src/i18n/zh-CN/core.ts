@@ -36,6 +36,8 @@ export const zhCore = {
   'args.expect.format': '正确的格式',
   'args.unknown': '没有参数“{field}”。可用的参数：{valid}',
   'args.none': '（无）',
+  'args.missingBare': '缺少参数 {field}。',
+  'args.invalidBare': '参数 {field} 应为{expected}{got}。',
   'args.missing': '缺少参数 {field}（{desc}）。',
   'args.invalid': '参数 {field}（{desc}）应为{expected}{got}。',
   'args.got': '，收到的是“{value}”',
