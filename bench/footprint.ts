@@ -1,7 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import postgres from 'postgres';
 import { queueArguments } from '../src/push/publisher';
+import { freePort, nextMessage } from './child';
 
 // `npm run bench -- footprint`: the compiled bot in its own process, three ways — PGlite on an empty
 // data directory, PGlite again on that directory, Postgres on a fresh database. For each: time from
@@ -43,32 +43,6 @@ const rssMb = (pid: number, field = 'VmRSS') => {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(m?.[1]) / 1024);
 };
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** The next IPC message of the given op from the child (or its error / exit). */
-function nextMessage<T>(child: ChildProcess, op: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { op: string; message?: string }) => {
-      if (m.op === op) done(() => resolve(m as T));
-      else if (m.op === 'error') done(() => reject(new Error(m.message)));
-    };
-    const onExit = (code: number | null) => done(() => reject(new Error(`bot exited (${code}) while waiting for ${op}`)));
-    const done = (then: () => void) => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      then();
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
 
 async function measure(mode: Mode, env: Record<string, string>, queue: string) {
   const port = await freePort();

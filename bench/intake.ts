@@ -1,14 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
+import { freePort, nextMessage } from './child';
 
 // `npm run bench -- intake`: the compiled bot in its own process on a fresh Postgres database,
 // driven for BENCH_INTAKE_SECONDS (10) at 20 and at 50 keep-alive connections with (a) signed
@@ -30,31 +30,6 @@ const NODE_FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'ut
 const TARGET = { perSecondAt50: 2000, p99Ms: 50, cpuMsPerMessage: 0.35 };
 
 type Case = 'callback' | 'webhook';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-function nextMessage<T>(child: ChildProcess, op: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { op: string; message?: string }) => {
-      if (m.op === op) done(() => resolve(m as T));
-      else if (m.op === 'error') done(() => reject(new Error(m.message)));
-    };
-    const onExit = (code: number | null) => done(() => reject(new Error(`bot exited (${code}) while waiting for ${op}`)));
-    const done = (then: () => void) => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      then();
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
 
 /** The load client, plain JavaScript run in a worker thread (keep-alive http.Agent, one socket per connection). */
 const LOAD_CLIENT = `
