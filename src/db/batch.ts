@@ -8,9 +8,10 @@ const afterTurn: (fn: () => void) => void =
  * idle batcher sends at the end of the current event-loop turn). Each caller still gets its own
  * promise, which settles only once that statement has run, so a caller that awaits it sees exactly
  * what it would have seen with a statement of its own (a failed statement stored nothing, and is
- * retried one item per statement, so an error reaches only the caller whose item caused it). Under load this turns a round trip per request into one per batch, which is most of the
- * bot's intake cost (README "Intake cost"). `flush` gets the items and returns one result (or a
- * promise of one) per item, in order.
+ * retried one item per statement, so an error reaches only the caller whose item caused it). Under
+ * load this turns a round trip per request into one per batch, which was most of the bot's intake
+ * cost (README "Intake cost"). `flush` gets the items and returns one result (or a promise of one)
+ * per item, in order.
  */
 export function createBatcher<I, O>(
   flush: (items: I[]) => Promise<(O | Promise<O>)[]>,
