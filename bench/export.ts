@@ -93,7 +93,7 @@ async function workerWhole(rows: number) {
   const from = chat.replies.length;
   const t0 = performance.now();
   await chat.send(`/export run big n=${rows}`);
-  const ack = await chat.waitFor((r) => /#\d+/.test(r.text), 30_000, from);
+  const ack = await chat.waitFor((r) => /已受理导出任务 #\d+/.test(r.text), 30_000, from);
   const id = Number(/#(\d+)/.exec(ack.text)?.[1]);
   // While it runs: /ping every 250 ms, timed from the signed callback to the reply.
   const latencies: number[] = [];

@@ -114,7 +114,8 @@ afterAll(async () => {
 async function runInChat(text: string) {
   const from = boss.replies.length;
   await boss.send(text);
-  const ack = await boss.waitFor((r) => /#\d+/.test(r.text), 15_000, from);
+  // The acceptance itself: a late final message of an earlier job also names a #id.
+  const ack = await boss.waitFor((r) => /已受理导出任务 #\d+/.test(r.text), 15_000, from);
   const id = jobIdIn(ack.text);
   return { id, from, ack };
 }

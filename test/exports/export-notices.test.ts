@@ -77,7 +77,7 @@ describe('export notices', () => {
 
     const from = boss.replies.length;
     await boss.send('/export run kinds');
-    const ack = await boss.waitFor((r) => /#\d+/.test(r.text), 10_000, from);
+    const ack = await boss.waitFor((r) => /已受理导出任务 #\d+/.test(r.text), 10_000, from);
     const id = Number(/#(\d+)/.exec(ack.text)?.[1]);
     const final = await boss.waitFor((r) => r.text.includes(`#${id}`) && r.text.includes('已完成'), 30_000, from);
     expect(final.text).toMatch(/### kinds 完成\n\n\d+ 行 · [\d.]+ ?\w*B · \[任务种类_\d{4}-\d{2}-\d{2}\.xlsx\]\(http/);
