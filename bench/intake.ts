@@ -185,6 +185,24 @@ export async function run() {
       const u = await nextMessage<{ userUs: number; systemUs: number; statements: number }>(child, 'cpu');
       return { total: (u.userUs + u.systemUs) / 1000, system: u.systemUs / 1000, statements: u.statements };
     };
+    // CPU time (ms) of each Postgres backend serving the bench database, from /proc (clock ticks).
+    const tick = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+    const postgresCpu = async () => {
+      const pids = await admin.unsafe<{ pid: number }[]>(`select pid from pg_stat_activity where datname = '${database}'`);
+      const out = new Map<number, number>();
+      for (const { pid } of pids) {
+        try {
+          const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+          out.set(pid, (Number(fields[11]) + Number(fields[12])) * tick); // utime, stime
+        } catch {
+          // gone between the query and the read
+        }
+      }
+      return out;
+    };
+    // A backend that started during the run counts from zero; one that ended is not counted.
+    const cpuSince = (before: Map<number, number>, after: Map<number, number>) =>
+      [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
     // Warm-up: JIT and pools, not measured.
     await runLoad({ kind: 'callback', url: base, connections: 10, seconds: 2, secret, replyUrl, tokens, runId: `warm-${suffix}` });
     await runLoad({ kind: 'webhook', url: base, connections: 10, seconds: 1, secret, replyUrl, tokens, runId: `warmw-${suffix}` });
@@ -195,6 +213,8 @@ export async function run() {
         const xacts = async () =>
           Number((await admin.unsafe(`select xact_commit + xact_rollback as n from pg_stat_database where datname = '${database}'`))[0]?.n);
         const xactsBefore = await xacts();
+        const pgBefore = await postgresCpu();
+        const benchBefore = process.cpuUsage();
         const cpuBefore = await cpu();
         const load = await runLoad({
           kind,
@@ -216,6 +236,8 @@ export async function run() {
         }
         await sleep(200);
         const cpuAfter = await cpu();
+        const benchCpu = process.cpuUsage(benchBefore);
+        const pgAfter = await postgresCpu();
         await sleep(600); // pg_stat_database is updated when backends report, at most every 500 ms
         const xactsAfter = await xacts();
         const cpuMs = cpuAfter.total - cpuBefore.total;
@@ -239,6 +261,10 @@ export async function run() {
           dbTransactionsPerMessage: round((xactsAfter - xactsBefore) / Math.max(1, load.sent), 2),
           dbStatementsPerMessage: round((cpuAfter.statements - cpuBefore.statements) / Math.max(1, load.sent), 2),
           botCpuCores: round(cpuMs / 1000 / load.elapsed, 2),
+          // Beside the bot, on the same cores: its Postgres backends, and this process (load client
+          // and reply sink). Their sum per message bounds what the machine can do per second.
+          postgresCpuMsPerMessage: round(cpuSince(pgBefore, pgAfter) / Math.max(1, load.sent), 3),
+          loadClientCpuMsPerMessage: round((benchCpu.user + benchCpu.system) / 1000 / Math.max(1, load.sent), 3),
           ...(connections === 50
             ? {
                 meets: {

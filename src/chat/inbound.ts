@@ -1,4 +1,4 @@
-import { createBatcher, perDatabase } from '../db/batch';
+import { createBatcher, idArray, perDatabase } from '../db/batch';
 import type { Database } from '../db/client';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
@@ -125,7 +125,9 @@ const claimBatch = perDatabase((db: Database) => {
        select v.i, ins.id, ins.attempts, s.id as seen_id, s.outcome, s.request_hash, s.response
          from v
          left join ins on ins.robot_code = v.robot_code and ins.msg_id = v.msg_id
-         left join inbound_messages s on ins.id is null and s.robot_code = v.robot_code and s.msg_id = v.msg_id`,
+         left join lateral (
+           select s.id, s.outcome, s.request_hash, s.response from inbound_messages s
+            where ins.id is null and s.robot_code = v.robot_code and s.msg_id = v.msg_id limit 1) s on true`,
       [JSON.stringify(batch)],
     );
     const byI = new Map(rows.map((r) => [Number(r.i), r]));
@@ -242,8 +244,8 @@ const finishBatch = perDatabase((db: Database) =>
          response = case when v.has_response then v.response else m.response end
        from jsonb_to_recordset($1::jsonb) as v(id bigint, command text, args jsonb, outcome text, error text,
          job_id bigint, finished_at timestamptz, has_response boolean, response jsonb)
-       where m.id = v.id`,
-      [JSON.stringify([...byId.values()])],
+       where m.id = v.id and m.id = any($2::bigint[])`,
+      [JSON.stringify([...byId.values()]), idArray([...byId.keys()])],
     );
     return items.map(() => undefined);
   }),

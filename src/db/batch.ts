@@ -80,3 +80,6 @@ export function perDatabase<D extends object, I, O>(make: (db: D) => (item: I) =
     return b;
   };
 }
+
+/** A Postgres array literal of ids (`{1,2,3}`), passed as text and cast in SQL: same on both drivers. */
+export const idArray = (ids: readonly number[]) => `{${ids.map((i) => Math.trunc(Number(i))).join(',')}}`;

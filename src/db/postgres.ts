@@ -11,8 +11,15 @@ export function createPostgresDb(url: string, opts: DbOptions): Database {
   const client = postgres(url, {
     max: opts.poolSize ?? 10,
     onnotice: () => {},
-    // JIT compilation only slows the short statements a job queue runs.
-    connection: { application_name: opts.applicationName ?? 'chatops-bot', jit: 'off' } as Record<string, string>,
+    // JIT compilation only slows the short statements a job queue runs. Every statement is planned
+    // for the tables as they are now: a pool keeps its prepared statements for hours, and a generic
+    // plan cached while a table was small (every table starts empty) scans it whole for ever after
+    // where nothing runs ANALYZE (autovacuum off) — README "Intake cost".
+    connection: {
+      application_name: opts.applicationName ?? 'chatops-bot',
+      jit: 'off',
+      plan_cache_mode: 'force_custom_plan',
+    } as Record<string, string>,
     // int8 ids and counts fit comfortably in a double; keep them numbers like PGlite does.
     types: {
       int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },

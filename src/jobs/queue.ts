@@ -1,3 +1,4 @@
+import { idArray } from '../db/batch';
 import type { Database } from '../db/client';
 import type { JobStatus } from '../db/schema';
 import type { ReplyTarget } from '../outbound';
@@ -104,8 +105,6 @@ export async function enqueueMany(db: Database, list: EnqueueOptions[]): Promise
   return Number(rows[0]?.n ?? 0);
 }
 
-/** A Postgres array literal of ids (`{1,2,3}`), passed as text and cast in SQL: same on both drivers. */
-export const idArray = (ids: readonly number[]) => `{${ids.map((i) => Math.trunc(Number(i))).join(',')}}`;
 
 /**
  * THE "job finished" state change, as SET assignments that apply where the SQL condition `when`

@@ -5,7 +5,8 @@ import type { Translator } from '../i18n';
 import type { Notifier, OutMessage } from '../outbound';
 import { describeJobError, type JobErrorInfo } from './job-error';
 import { progressBar, shouldPostProgress, type ThrottleState } from './progress-throttle';
-import { idArray, toJob } from './queue';
+import { idArray } from '../db/batch';
+import { toJob } from './queue';
 import { kindLabel, renderFinal } from './render';
 import type { AnyJobDefinition, Job } from './types';
 

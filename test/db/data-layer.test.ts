@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishInbound, recordInbound } from '../../src/chat/inbound';
 import { takeRateLimit } from '../../src/chat/rate-limit';
@@ -64,5 +65,53 @@ describe.each(DB_KINDS)('data layer on %s', (kind) => {
     // A new window starts over.
     await t.db.query(`update rate_limits set window_start = window_start - interval '1 minute' where key = 'user:bob'`);
     expect(await takeRateLimit(t.db, 'user:bob', 3)).toMatchObject({ allowed: true, count: 1 });
+  });
+});
+
+// The intake's batched statements join a JSON list to inbound_messages. A generic plan cached by a
+// pool connection while the table was small scans the whole table on every later call (hash join),
+// for ever where nothing runs ANALYZE: this machine's server has autovacuum off. The pool plans
+// every statement for the table as it is (src/db/postgres.ts), so a claim and a finish made after
+// the table has grown read the index, not the table.
+describe('intake statements on a grown table (postgres)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb('postgres', 1); // one connection: every statement below shares its plan cache
+  });
+  afterAll(async () => t?.drop());
+
+  // Tuples read by sequential scans of inbound_messages, as the statistics have them (read over a
+  // connection of its own: counters reach the shared statistics when a backend goes idle, so the
+  // pool's connection is asked to flush first).
+  const seqRead = async () => {
+    await t.db.query('select pg_stat_force_next_flush()');
+    await new Promise((r) => setTimeout(r, 50));
+    const sql = postgres(t.url as string, { max: 1, onnotice: () => {} });
+    try {
+      const [row] = await sql.unsafe(`select seq_tup_read::int as n from pg_stat_user_tables where relname = 'inbound_messages'`);
+      return Number(row?.n);
+    } finally {
+      await sql.end();
+    }
+  };
+
+  it('claims and finishes by index after the table has grown, whatever plan was cached when it was empty', async () => {
+    const caller = { key: 'p', staffId: 'p', nick: 'P', role: 'operator' as const };
+    const row = (msgId: string) => ({ source: 'http', robotCode: 'r', msgId, text: '/ping', caller, message: undefined });
+    // Past the five custom plans after which Postgres would settle on a generic one.
+    for (let i = 0; i < 8; i++) {
+      const id = await recordInbound({ db: t.db }, row(`early-${i}`));
+      await finishInbound({ db: t.db }, id as number, { outcome: 'ok', command: 'ping' });
+    }
+    await t.db.query(
+      `insert into inbound_messages (source, robot_code, msg_id, text, message)
+       select 'http', 'r', 'bulk-' || g, '/ping', '{"text":"/ping"}'::jsonb from generate_series(1, 20000) g`,
+    );
+    const before = await seqRead();
+    const id = await recordInbound({ db: t.db }, row('late'));
+    expect(await recordInbound({ db: t.db }, row('late'))).toBeNull(); // the seen-before lookup too
+    await finishInbound({ db: t.db }, id as number, { outcome: 'ok', command: 'ping' });
+    const after = await seqRead();
+    expect(after - before).toBeLessThan(1000);
   });
 });
