@@ -105,7 +105,6 @@ export async function enqueueMany(db: Database, list: EnqueueOptions[]): Promise
   return Number(rows[0]?.n ?? 0);
 }
 
-
 /**
  * THE "job finished" state change, as SET assignments that apply where the SQL condition `when`
  * holds (columns on the right read through `a`, the table alias with its dot): the finish time,

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
+import { idArray } from '../db/batch';
 import type { Database } from '../db/client';
 import { errorMessage } from '../errors';
 import type { Translator } from '../i18n';
 import type { Notifier, OutMessage } from '../outbound';
 import { describeJobError, type JobErrorInfo } from './job-error';
 import { progressBar, shouldPostProgress, type ThrottleState } from './progress-throttle';
-import { idArray } from '../db/batch';
 import { toJob } from './queue';
 import { kindLabel, renderFinal } from './render';
 import type { AnyJobDefinition, Job } from './types';
