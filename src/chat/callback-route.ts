@@ -38,8 +38,10 @@ export function callbackRoutes(deps: Deps): Hono {
     const accepted = await acceptChatMessage(deps, parsed.message);
     if (accepted.duplicate) return c.json({ duplicate: true });
     let timer: NodeJS.Timeout | undefined;
+    // Answered once the command has run (the local client reads the job it started from the
+    // answer); its outcome is stored and its replies sent after that, as DingTalk needs nothing more.
     const finished = await Promise.race([
-      accepted.done.then(
+      accepted.dispatched.then(
         (r) => r,
         () => null,
       ),

@@ -274,8 +274,14 @@ export async function finishInbound(
   });
 }
 
-/** What the transports get back once a message is safely recorded. */
-export type Accepted = { duplicate: true } | { duplicate: false; inboundId: number; done: Promise<DispatchResult> };
+/**
+ * What the transports get back once a message is safely recorded: `dispatched` settles with the
+ * result as soon as the command has run (its outcome may still be on its way to the database),
+ * `done` once the outcome is stored and the replies are queued.
+ */
+export type Accepted =
+  | { duplicate: true }
+  | { duplicate: false; inboundId: number; dispatched: Promise<DispatchResult>; done: Promise<DispatchResult> };
 
 /**
  * Record a chat message (the step a transport must finish before it acknowledges DingTalk), then
@@ -299,13 +305,27 @@ export async function acceptChatMessage(deps: Deps, m: ChatMessage): Promise<Acc
     return { duplicate: true };
   }
   if (claim.attempts > 1) deps.log.warn({ msgId: m.msgId, attempts: claim.attempts }, 'running a message whose handling never finished');
-  const done = runClaimed(deps, claim.id, m);
+  let onDispatched: (r: DispatchResult) => void = () => {};
+  const dispatched = new Promise<DispatchResult>((resolve) => {
+    onDispatched = resolve;
+  });
+  const done = runClaimed(deps, claim.id, m, onDispatched);
+  // A run that fails before its dispatch returns settles `dispatched` with the same failure.
+  done.catch(() => {});
   deps.background.track(done);
-  return { duplicate: false, inboundId: claim.id, done };
+  return { duplicate: false, inboundId: claim.id, dispatched: Promise.race([dispatched, done]), done };
 }
 
-/** Dispatch a claimed message, store the outcome, queue the replies (also the edge's queued messages). */
-export async function runClaimed(deps: Deps, id: number, m: ChatMessage): Promise<DispatchResult> {
+/**
+ * Dispatch a claimed message, store the outcome, queue the replies (also the edge's queued
+ * messages). `onDispatched` hears the result as soon as the command has run.
+ */
+export async function runClaimed(
+  deps: Deps,
+  id: number,
+  m: ChatMessage,
+  onDispatched?: (r: DispatchResult) => void,
+): Promise<DispatchResult> {
   const release = holdLease(deps, id);
   try {
     await deps.faults?.afterInboundRecorded?.(m);
@@ -327,6 +347,7 @@ export async function runClaimed(deps: Deps, id: number, m: ChatMessage): Promis
       };
       result = await dispatch(deps, req);
     }
+    onDispatched?.(result);
     await finishInbound(deps, id, result).catch((err) =>
       deps.log.error({ err: errorMessage(err), inboundId: id }, 'could not record the outcome'),
     );
