@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A loopback port free at the moment of asking (for a bot child to listen on). */
@@ -26,4 +27,19 @@ export function nextMessage<T>(child: ChildProcess, op: string): Promise<T> {
     child.on('message', onMessage);
     child.on('exit', onExit);
   });
+}
+
+/**
+ * The node flags `npm start` runs the bot with (package.json), so a bench measures the same process.
+ * The package.json is looked for upwards from this file (it is also bundled into dist/bench/).
+ */
+export function startFlags(): string[] {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    const file = new URL('package.json', dir);
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { scripts: { start: string } };
+      return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
+    }
+    if (dir.pathname === '/') throw new Error('no package.json above bench/');
+  }
 }

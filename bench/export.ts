@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import postgres from 'postgres';
+import { startFlags } from './child';
 
 // `npm run bench -- export`: 1,000,000 rows × 10 mixed columns from the local Postgres through the
 // whole path (chat command → job → cursor → typed cells → streaming .xlsx → file store → link), the
@@ -166,7 +167,7 @@ async function workerBare(rows: number) {
  */
 const ROOT = path.join(import.meta.dirname, '..');
 const COMPILED = path.join(ROOT, 'dist/bench/export.js');
-const NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=2'];
+const NODE_FLAGS = startFlags();
 
 function child(mode: string, rows: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {

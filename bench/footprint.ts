@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import postgres from 'postgres';
 import { queueArguments } from '../src/push/publisher';
-import { freePort, nextMessage } from './child';
+import { freePort, nextMessage, startFlags } from './child';
 
 // `npm run bench -- footprint`: the compiled bot in its own process, three ways — PGlite on an empty
 // data directory, PGlite again on that directory, Postgres on a fresh database. For each: time from
@@ -21,10 +21,7 @@ const MESSAGES = Number(process.env.BENCH_FOOTPRINT_MESSAGES ?? 100_000);
 const SETTLE_MS = Number(process.env.BENCH_FOOTPRINT_SETTLE_MS ?? 60_000);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOT = path.join(ROOT, 'dist/bench/footprint-bot.js');
-/** The node flags `npm start` runs the bot with (package.json), so the bench measures the same process. */
-const NODE_FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((a) => a.startsWith('--'));
+const NODE_FLAGS = startFlags();
 
 type Mode = 'pgliteFirst' | 'pgliteWarm' | 'postgres';
 const TARGETS: Record<Mode, { readyMs: number; idleRssMb: number; afterJobsRssMb?: number }> = {

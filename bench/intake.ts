@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import postgres from 'postgres';
-import { freePort, nextMessage } from './child';
+import { freePort, nextMessage, startFlags } from './child';
 
 // `npm run bench -- intake`: the compiled bot in its own process on a fresh Postgres database,
 // driven for BENCH_INTAKE_SECONDS (10) at 20 and at 50 keep-alive connections with (a) signed
@@ -24,9 +24,7 @@ const CASES = (process.env.BENCH_INTAKE_CASES ?? 'callback,webhook').split(',') 
 const EXTRA_FLAGS = (process.env.BENCH_INTAKE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOT = path.join(ROOT, 'dist/bench/intake-bot.js');
-const NODE_FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((a) => a.startsWith('--'));
+const NODE_FLAGS = startFlags();
 const TARGET = { perSecondAt50: 2000, p99Ms: 50, cpuMsPerMessage: 0.35 };
 
 type Case = 'callback' | 'webhook';
