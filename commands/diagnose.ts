@@ -13,6 +13,7 @@ import { progressBar } from '../src/jobs/progress-throttle';
 import { getJob, listJobs } from '../src/jobs/reads';
 import { formatDuration, formatTime, STATUS_ICON } from '../src/jobs/render';
 import type { Job } from '../src/jobs/types';
+import { acceptedText } from './accepted';
 import { viewerOf } from './job-access';
 
 const idArg = example(intArg(1, Number.MAX_SAFE_INTEGER), '42');
@@ -142,13 +143,12 @@ export default defineCommand({
     );
     const { job, calls, estimatedSeconds } = await submitDiagnosis(deps, spec, ctx.caller, ctx.replyTarget);
     ctx.reply.text(
-      t('diagnose.queued', {
-        id: job.id,
-        q: spec.questions.length,
-        m: spec.models.length,
-        calls,
-        eta: formatDuration(estimatedSeconds * 1000, t),
-      }),
+      acceptedText(
+        ctx,
+        'diagnose.queued',
+        { id: job.id, q: spec.questions.length, m: spec.models.length, calls, eta: formatDuration(estimatedSeconds * 1000, t) },
+        job.id,
+      ),
     );
     return { jobId: job.id, data: { jobId: job.id, calls, estimatedSeconds } };
   },

@@ -12,6 +12,7 @@ import { fileUrl } from '../src/files';
 import { visibilityFilter } from '../src/jobs/access';
 import { formatDuration, formatTime, STATUS_ICON } from '../src/jobs/render';
 import { formatBytes } from '../src/notify';
+import { acceptedText } from './accepted';
 
 const taskArg = example(z.string().min(1), 'jobs-daily');
 /** `key=value` parameters typed after the task name, as text. */
@@ -57,7 +58,7 @@ const run = defineSubcommand({
   examples: ['/export run jobs-daily', '/export run jobs-daily from=2026-11-01 to=today'],
   async run(ctx, args) {
     const { job, task, values } = await submitExport(ctx.deps, args.task, params(args), ctx.caller, ctx.replyTarget);
-    ctx.reply.text(ctx.t('export.queued', { id: job.id, task: task.title ?? task.name, params: formatValues(values) }));
+    ctx.reply.text(acceptedText(ctx, 'export.queued', { id: job.id, task: task.title ?? task.name, params: formatValues(values) }, job.id));
     return { jobId: job.id };
   },
 });

@@ -14,6 +14,7 @@ import { userRequiredPaths } from '../src/push/rules';
 import { exampleArgs, fieldLabel, type PushSpec, presetName } from '../src/push/spec';
 import { dryRunPush, submitPush, validatePush } from '../src/push/submit-push';
 import { getTemplate } from '../src/push/templates';
+import { acceptedText } from './accepted';
 
 /** Values typed in chat (or JSON from a webhook) as text, for templates and overrides. */
 function asText(v: unknown): string {
@@ -182,7 +183,7 @@ async function push(ctx: CommandContext, args: Record<string, unknown>) {
   const name = presetName(preset, t.locale);
   if (dry) return showDryRun(ctx, preset, spec);
   const job = await submitPush(deps, spec, ctx.caller, { replyTo: ctx.replyTarget, template });
-  ctx.reply.text(t('push.queued', { id: job.id, type: name, count: spec.count, queue: spec.queue }));
+  ctx.reply.text(acceptedText(ctx, 'push.queued', { id: job.id, type: name, count: spec.count, queue: spec.queue }, job.id));
   return { jobId: job.id };
 }
 

@@ -25,7 +25,7 @@ export const sourceInput = z
     name: z
       .string()
       .regex(NAME, { error: 'expected lower-case letters, digits, "-" or "_", e.g. shop-replica' })
-      .refine((n) => n !== APP_SOURCE, { error: '"app" is the built-in source; pick another name' }),
+      .refine((n) => n !== APP_SOURCE, { error: '"app" is the built-in source; pick another name', params: { key: 'source.appReserved' } }),
     kind: z
       .enum(['postgres', 'mysql', 'mariadb'], { error: 'expected postgres, mysql or mariadb' })
       .transform((k) => (k === 'mariadb' ? 'mysql' : k)),

@@ -3,32 +3,19 @@ import { ZodError } from 'zod';
 import type { Deps } from '../deps';
 import { UserError } from '../errors';
 import { SourceError } from '../exports/drivers/types';
-import { getSourceInfo, listSources, openSource, removeSource, SourceExistsError, saveSource } from '../exports/sources';
+import { getSourceInfo, listSources, openSource, removeSource, SourceExistsError, saveSource, sourceInput } from '../exports/sources';
 import { submitExport } from '../exports/submit-export';
 import { taskInput } from '../exports/task-schema';
 import { describeTargets, getTask, listTasks, removeTask, saveTask, TaskExistsError } from '../exports/tasks';
 import { type AuthVars, callerOf, ensureRole } from './auth';
+import { readJsonObject } from './body';
+import { ApiError, errorBody, invalidFieldError } from './errors';
 
 type C = Context<AuthVars>;
 
-async function jsonBody(c: C): Promise<Record<string, unknown> | Response> {
-  try {
-    const j = await c.req.json();
-    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error('not an object');
-    return j as Record<string, unknown>;
-  } catch {
-    return c.json({ ok: false, error: { code: 'bad_args', message: 'body must be a JSON object' } }, 400);
-  }
-}
-
-function badArgs(c: C, err: ZodError) {
-  const i = err.issues[0];
-  const field = i?.path.join('.') || undefined;
-  return c.json(
-    { ok: false, error: { code: 'bad_args', field, message: err.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ') } },
-    400,
-  );
-}
+const SOURCE_EXAMPLE = '{"name":"shop-replica","kind":"postgres","host":"10.0.0.5","database":"shop","user":"reader","password":"…"}';
+const TASK_EXAMPLE = '{"name":"daily-orders","source":"shop-replica","sql":"select * from orders where created_at >= :date"}';
+const RUN_EXAMPLE = '{"params":{"date":"2026-12-01"}}';
 
 /**
  * Admin webhooks for data sources and export tasks (bearer token; admin role to change, operator
@@ -44,27 +31,39 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
     });
   }
 
-  const guard = async (c: C, fn: () => Promise<Response>) => {
+  const fail = (c: C, status: 400 | 404 | 409, code: string, message: string, field?: string) =>
+    c.json(errorBody(code, message, field), status);
+  const noSource = async (c: C, name: string, status: 400 | 404 = 404, field?: string) => {
+    const names = (await listSources(deps)).map((x) => x.name).join(deps.t('list.sep'));
+    return fail(c, status, status === 404 ? 'not_found' : 'bad_args', deps.t('source.unknown', { name, names }), field);
+  };
+  const noTask = async (c: C, task: string) => {
+    const tasks = (await listTasks(deps.db)).map((x) => x.name).join(deps.t('list.sep')) || '-';
+    return fail(c, 404, 'not_found', deps.t('hooks.noTask', { task, tasks }));
+  };
+  // Every failure in the configured language, in the one error shape (never zod's English).
+  const guard = async (c: C, example: string, known: readonly string[], fn: () => Promise<Response>) => {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ZodError) return badArgs(c, err);
-      if (err instanceof SourceExistsError || err instanceof TaskExistsError)
-        return c.json({ ok: false, error: { code: 'conflict', message: err.message } }, 409);
+      if (err instanceof ZodError) throw invalidFieldError(deps, err.issues, { example, known });
+      if (err instanceof SourceExistsError) return fail(c, 409, 'conflict', deps.t('hooks.sourceExists', { name: err.sourceName }));
+      if (err instanceof TaskExistsError) return fail(c, 409, 'conflict', deps.t('hooks.taskExists', { name: err.taskName }));
       if (err instanceof UserError) {
         const status = err.code === 'not_found' ? 404 : err.code === 'forbidden' ? 403 : 400;
-        return c.json({ ok: false, error: { code: err.code, field: err.field, message: deps.t(err.key, err.vars) } }, status);
+        return c.json(errorBody(err.code, deps.t(err.key, err.vars), err.field), status);
       }
       throw err;
     }
   };
+  const sourceKeys = Object.keys(sourceInput.shape);
+  const taskKeys = Object.keys(taskInput.shape);
 
   app.get('/hooks/sources', async (c) => c.json({ ok: true, sources: await listSources(deps) }));
   const putSource = (replace: boolean) => async (c: C) =>
-    guard(c, async () => {
+    guard(c, SOURCE_EXAMPLE, sourceKeys, async () => {
       ensureRole(c, deps, 'admin');
-      const body = await jsonBody(c);
-      if (body instanceof Response) return body;
+      const { json: body } = await readJsonObject(c, deps, SOURCE_EXAMPLE);
       const name = c.req.param('name') ?? body.name;
       const r = await saveSource(deps, { ...body, name } as never, callerOf(c).key, replace);
       return c.json({ ok: true, name, created: r.created, source: await getSourceInfo(deps, String(name)) }, r.created ? 201 : 200);
@@ -75,21 +74,19 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
     ensureRole(c, deps, 'admin');
     const name = c.req.param('name');
     const users = (await listTasks(deps.db)).filter((t) => t.source === name).map((t) => t.name);
-    if (users.length) return c.json({ ok: false, error: { code: 'conflict', message: `used by tasks ${users.join(', ')}` } }, 409);
-    return (await removeSource(deps, name))
-      ? c.json({ ok: true })
-      : c.json({ ok: false, error: { code: 'not_found', message: `no data source "${name}"` } }, 404);
+    if (users.length) return fail(c, 409, 'conflict', deps.t('hooks.sourceInUse', { name, tasks: users.join(deps.t('list.sep')) }));
+    return (await removeSource(deps, name)) ? c.json({ ok: true }) : noSource(c, name);
   });
   app.post('/hooks/sources/:name/test', async (c) => {
     const name = c.req.param('name');
     const client = await openSource(deps, name).catch((err: Error) => err);
-    if (client instanceof Error) return c.json({ ok: false, error: { code: 'source_error', message: client.message } }, 502);
-    if (!client) return c.json({ ok: false, error: { code: 'not_found', message: `no data source "${name}"` } }, 404);
+    if (client instanceof Error) return c.json(errorBody('source_error', deps.t('source.failed', { name, error: client.message })), 502);
+    if (!client) return noSource(c, name);
     try {
       return c.json({ ok: true, ms: await client.ping() });
     } catch (err) {
-      const message = err instanceof SourceError || err instanceof Error ? err.message : String(err);
-      return c.json({ ok: false, error: { code: 'source_error', message } }, 502);
+      const error = err instanceof SourceError || err instanceof Error ? err.message : String(err);
+      return c.json(errorBody('source_error', deps.t('source.failed', { name, error })), 502);
     } finally {
       await client.close().catch(() => {});
     }
@@ -99,23 +96,15 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
   app.get('/hooks/tasks', async (c) => c.json({ ok: true, tasks: (await listTasks(deps.db)).map(show) }));
   app.get('/hooks/tasks/:name', async (c) => {
     const t = await getTask(deps.db, c.req.param('name'));
-    return t
-      ? c.json({ ok: true, task: show(t) })
-      : c.json({ ok: false, error: { code: 'not_found', message: `no export task "${c.req.param('name')}"` } }, 404);
+    return t ? c.json({ ok: true, task: show(t) }) : noTask(c, c.req.param('name'));
   });
   const putTask = (replace: boolean) => async (c: C) =>
-    guard(c, async () => {
+    guard(c, TASK_EXAMPLE, taskKeys, async () => {
       ensureRole(c, deps, 'admin');
-      const body = await jsonBody(c);
-      if (body instanceof Response) return body;
+      const { json: body } = await readJsonObject(c, deps, TASK_EXAMPLE);
       const input = { ...body, name: c.req.param('name') ?? body.name };
       const parsed = taskInput.parse(input);
-      if (!(await getSourceInfo(deps, parsed.source))) {
-        return c.json(
-          { ok: false, error: { code: 'bad_args', field: 'source', message: `source: no data source named "${parsed.source}"` } },
-          400,
-        );
-      }
+      if (!(await getSourceInfo(deps, parsed.source))) return noSource(c, parsed.source, 400, 'source');
       const r = await saveTask(deps, input as never, callerOf(c).key, replace);
       return c.json({ ok: true, name: parsed.name, created: r.created }, r.created ? 201 : 200);
     });
@@ -124,15 +113,21 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
   app.delete('/hooks/tasks/:name', async (c) => {
     ensureRole(c, deps, 'admin');
     const name = c.req.param('name');
-    return (await removeTask(deps.db, name))
-      ? c.json({ ok: true })
-      : c.json({ ok: false, error: { code: 'not_found', message: `no export task "${name}"` } }, 404);
+    return (await removeTask(deps.db, name)) ? c.json({ ok: true }) : noTask(c, name);
   });
   app.post('/hooks/tasks/:name/run', async (c) =>
-    guard(c, async () => {
-      const raw = await c.req.text();
-      const body = raw.trim() ? (JSON.parse(raw) as { params?: Record<string, unknown> }) : {};
-      const typed = Object.fromEntries(Object.entries(body.params ?? {}).map(([k, v]) => [k, String(v)]));
+    guard(c, RUN_EXAMPLE, ['params'], async () => {
+      const { json: body } = await readJsonObject(c, deps, RUN_EXAMPLE, ['params']);
+      const given = body.params ?? {};
+      if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+        throw new ApiError(
+          400,
+          'bad_args',
+          deps.t('http.fieldExpected', { field: 'params', expected: deps.t('hooks.expect.object'), example: RUN_EXAMPLE }),
+          'params',
+        );
+      }
+      const typed = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, String(v)]));
       const { job, values } = await submitExport(deps, c.req.param('name'), typed, callerOf(c));
       return c.json({ ok: true, jobId: job.id, values, statusUrl: `${deps.config.PUBLIC_URL}/api/jobs/${job.id}` }, 202);
     }),

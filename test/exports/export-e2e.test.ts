@@ -437,4 +437,54 @@ describe('preview, history, example task, webhooks', () => {
     const { body } = await download(result.file.url);
     expect(body.toString('utf8')).toBe('\ufeffn\r\n2\r\n');
   });
+
+  it('admin webhooks refuse bad input in the configured language, naming the field, and change nothing', async () => {
+    const token = (await cli('token', 'create', 'exp-admin-2', '--role', 'admin')).stdout.trim();
+    const h = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const call = async (method: string, path: string, body?: string) => {
+      const r = await fetch(`${server.url}${path}`, { method, headers: h, body });
+      return { status: r.status, ...((await r.json()) as { ok: boolean; error?: { code: string; message: string; field?: string } }) };
+    };
+    const before = await t.db.query<{ n: number }>('select (select count(*) from data_sources)::int + (select count(*) from export_tasks)::int as n');
+    const source = { name: 'pg3', kind: 'postgres', host: '127.0.0.1', database: pgsrc.name, user: 'postgres' };
+    const cases: [string, string, string | undefined, number, string | undefined, RegExp][] = [
+      ['POST', '/hooks/sources', '{"name":', 400, undefined, /JSON/],
+      ['POST', '/hooks/sources', '[1]', 400, undefined, /JSON 对象/],
+      ['POST', '/hooks/sources', JSON.stringify({ ...source, kind: 'oracle' }), 400, 'kind', /postgres, mysql, mariadb/],
+      ['POST', '/hooks/sources', JSON.stringify({ ...source, pasword: 'x' }), 400, 'pasword', /password/],
+      ['POST', '/hooks/sources', JSON.stringify({ ...source, name: 'app' }), 400, 'name', /内置数据源/],
+      ['POST', '/hooks/sources', JSON.stringify({ ...source, name: 'pgsrc' }), 409, undefined, /已有名为“pgsrc”的数据源.*PUT \/hooks\/sources\/pgsrc/],
+      ['DELETE', '/hooks/sources/pgsrc', undefined, 409, undefined, /仍被导出任务使用：.*pg-find/],
+      ['DELETE', '/hooks/sources/nope', undefined, 404, undefined, /没有名为“nope”的数据源。可用的：.*pgsrc/],
+      ['POST', '/hooks/tasks', JSON.stringify({ name: 'x1', source: 'nope', sql: 'select 1' }), 400, 'source', /没有名为“nope”的数据源/],
+      ['POST', '/hooks/tasks', JSON.stringify({ name: 'X 1', source: 'pgsrc', sql: 'select 1' }), 400, 'name', /例如/],
+      ['GET', '/hooks/tasks/nope', undefined, 404, undefined, /没有名为“nope”的导出任务。现有任务：.*pg-find/],
+      ['POST', '/hooks/tasks/pg-find/run', '{"params":', 400, undefined, /JSON/],
+      ['POST', '/hooks/tasks/pg-find/run', '{"params":[1]}', 400, 'params', /JSON 对象/],
+      ['POST', '/hooks/tasks/pg-find/run', '{"parms":{}}', 400, 'parms', /params/],
+    ];
+    for (const [method, path, body, status, field, message] of cases) {
+      const r = await call(method, path, body);
+      expect({ method, path, body, status: r.status, field: r.error?.field }).toEqual({ method, path, body, status, field });
+      expect(r.error?.message).toMatch(message);
+      expect(r.error?.message).not.toMatch(/Invalid|expected|Unrecognized/); // never zod's English
+    }
+    const after = await t.db.query<{ n: number }>('select (select count(*) from data_sources)::int + (select count(*) from export_tasks)::int as n');
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
+  it('an export started by webhook says where its result will be, not that it will be sent in chat', async () => {
+    const token = (await cli('token', 'create', 'exp-op', '--role', 'operator')).stdout.trim();
+    const r = await fetch(`${server.url}/hooks/commands/export/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ task: 'pg-find', name: '2024-01-01' }),
+    });
+    const out = (await r.json()) as { jobId: number; statusUrl: string; messages: { text: string }[] };
+    expect(r.status).toBe(200);
+    expect(out.messages[0]?.text).toContain(`#${out.jobId}`);
+    expect(out.messages[0]?.text).toContain(`完成后在 ${out.statusUrl} 查看状态和下载链接`);
+    expect(out.messages[0]?.text).not.toContain('发给你');
+    await waitForStatus(t.db, out.jobId, ['succeeded'], 30_000);
+  });
 });

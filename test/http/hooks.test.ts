@@ -115,6 +115,17 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(await other.json()).toMatchObject({ ok: false, error: { code: 'idempotency_mismatch', field: 'Idempotency-Key' } });
   });
 
+  it('a push started through /hooks/commands says where its result will be (no chat to tell)', async () => {
+    const token = await createApiToken(tdb.db, 'ops-push', 'operator', 'test');
+    const res = await call('/hooks/commands/push', token, { type: 'refund', store: '12', sku: 'A001*2' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { jobId: number; statusUrl: string; messages: { text: string }[] };
+    expect(body.jobId).toBeGreaterThan(0);
+    expect(body.messages[0]?.text).toContain(`已受理推送任务 #${body.jobId}`);
+    expect(body.messages[0]?.text).toContain(`完成后在 ${body.statusUrl} 查看结果`);
+    expect(body.messages[0]?.text).not.toContain('通知你');
+  });
+
   it('replays a push with the same jobId and enqueues one job', async () => {
     const body = { overrides: { store: 12 }, items: [{ sku: 'A001', quantity: 2 }], count: 1 };
     const a = await call('/hooks/push/refund', adminToken, body, { 'idempotency-key': 'push-1' });

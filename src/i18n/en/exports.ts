@@ -55,4 +55,11 @@ export const enExports: { readonly [K in keyof typeof zhExports]: string } = {
   'cmd.source.list.summary': 'List data sources (no passwords)',
   'cmd.source.test.summary': 'Test a data source: run select 1, report the latency or the error',
   'cmd.source.test.arg.name': 'data source name',
+  'hooks.noTask': 'There is no export task "{task}". Tasks: {tasks} (GET /hooks/tasks lists them all).',
+  'hooks.sourceExists': 'A data source named "{name}" already exists; use PUT /hooks/sources/{name} to change it.',
+  'hooks.taskExists': 'An export task named "{name}" already exists; use PUT /hooks/tasks/{name} to change it.',
+  'hooks.sourceInUse': 'Data source "{name}" is still used by export tasks: {tasks}. Remove them or point them at another source first.',
+  'hooks.expect.object': 'a JSON object (parameter name → value)',
+  'source.appReserved': 'a name other than "app" (the built-in source)',
+  'export.queuedNoChat': 'Export job #{id} accepted: {task} ({params}). When it is done, {statusUrl} has its status and download link.',
 };

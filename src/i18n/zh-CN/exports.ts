@@ -52,4 +52,11 @@ export const zhExports = {
   'cmd.source.list.summary': '列出数据源（不显示密码）',
   'cmd.source.test.summary': '测试数据源连接：执行 select 1，报告延迟或错误',
   'cmd.source.test.arg.name': '数据源名字',
+  'hooks.noTask': '没有名为“{task}”的导出任务。现有任务：{tasks}（GET /hooks/tasks 列出全部）。',
+  'hooks.sourceExists': '已有名为“{name}”的数据源；要修改它请用 PUT /hooks/sources/{name}。',
+  'hooks.taskExists': '已有名为“{name}”的导出任务；要修改它请用 PUT /hooks/tasks/{name}。',
+  'hooks.sourceInUse': '数据源“{name}”仍被导出任务使用：{tasks}。先删除这些任务或改用其他数据源。',
+  'hooks.expect.object': 'JSON 对象（参数名 → 值）',
+  'source.appReserved': '“app” 以外的名字（app 是内置数据源）',
+  'export.queuedNoChat': '已受理导出任务 #{id}：{task}（{params}）。完成后在 {statusUrl} 查看状态和下载链接。',
 } as const;
