@@ -445,7 +445,9 @@ describe('preview, history, example task, webhooks', () => {
       const r = await fetch(`${server.url}${path}`, { method, headers: h, body });
       return { status: r.status, ...((await r.json()) as { ok: boolean; error?: { code: string; message: string; field?: string } }) };
     };
-    const before = await t.db.query<{ n: number }>('select (select count(*) from data_sources)::int + (select count(*) from export_tasks)::int as n');
+    const before = await t.db.query<{ n: number }>(
+      'select (select count(*) from data_sources)::int + (select count(*) from export_tasks)::int as n',
+    );
     const source = { name: 'pg3', kind: 'postgres', host: '127.0.0.1', database: pgsrc.name, user: 'postgres' };
     const cases: [string, string, string | undefined, number, string | undefined, RegExp][] = [
       ['POST', '/hooks/sources', '{"name":', 400, undefined, /JSON/],
@@ -453,7 +455,14 @@ describe('preview, history, example task, webhooks', () => {
       ['POST', '/hooks/sources', JSON.stringify({ ...source, kind: 'oracle' }), 400, 'kind', /postgres, mysql, mariadb/],
       ['POST', '/hooks/sources', JSON.stringify({ ...source, pasword: 'x' }), 400, 'pasword', /password/],
       ['POST', '/hooks/sources', JSON.stringify({ ...source, name: 'app' }), 400, 'name', /内置数据源/],
-      ['POST', '/hooks/sources', JSON.stringify({ ...source, name: 'pgsrc' }), 409, undefined, /已有名为“pgsrc”的数据源.*PUT \/hooks\/sources\/pgsrc/],
+      [
+        'POST',
+        '/hooks/sources',
+        JSON.stringify({ ...source, name: 'pgsrc' }),
+        409,
+        undefined,
+        /已有名为“pgsrc”的数据源.*PUT \/hooks\/sources\/pgsrc/,
+      ],
       ['DELETE', '/hooks/sources/pgsrc', undefined, 409, undefined, /仍被导出任务使用：.*pg-find/],
       ['DELETE', '/hooks/sources/nope', undefined, 404, undefined, /没有名为“nope”的数据源。可用的：.*pgsrc/],
       ['POST', '/hooks/tasks', JSON.stringify({ name: 'x1', source: 'nope', sql: 'select 1' }), 400, 'source', /没有名为“nope”的数据源/],
@@ -469,7 +478,9 @@ describe('preview, history, example task, webhooks', () => {
       expect(r.error?.message).toMatch(message);
       expect(r.error?.message).not.toMatch(/Invalid|expected|Unrecognized/); // never zod's English
     }
-    const after = await t.db.query<{ n: number }>('select (select count(*) from data_sources)::int + (select count(*) from export_tasks)::int as n');
+    const after = await t.db.query<{ n: number }>(
+      'select (select count(*) from data_sources)::int + (select count(*) from export_tasks)::int as n',
+    );
     expect(after[0]?.n).toBe(before[0]?.n);
   });
 
