@@ -108,15 +108,14 @@ export function startAttempt(job: Job, def: AnyJobDefinition, deps: AttemptDeps,
     const delay = retry ? backoffDelay(policy, job.attempts, deps.random()) : 0;
     try {
       const retryAt = retry ? new Date(deps.now() + delay) : null;
-      const status = await failJob(db, deps.workerId, job.id, message, retryAt, cancelled, info, job.progressText);
-      if (status === null) return log().warn('lease lost before the failure was recorded');
-      deps.durations?.observe({ kind: job.kind, status }, ms / 1000);
-      await addEvent(db, job.id, cancelled ? 'cancelled' : 'attempt_failed', message, {
+      const status = await failJob(db, deps.workerId, job.id, message, retryAt, cancelled, info, job.progressText, {
         attempt: job.attempts,
         of: job.maxAttempts,
         error: info,
         ...(retry ? { retryInMs: delay } : {}),
       });
+      if (status === null) return log().warn('lease lost before the failure was recorded');
+      deps.durations?.observe({ kind: job.kind, status }, ms / 1000);
       // The ref in chat points here: the raw error (and its stack) is in this log line.
       const fields = { status, ref: info.code === 'unknown' ? info.ref : undefined, err: message, stack: (err as Error)?.stack };
       if (status === 'queued') {

@@ -234,17 +234,34 @@ export async function failJob(
   cancelled = false,
   info: JobErrorInfo | null = null,
   progressText: string | null = null,
+  eventData: unknown = null,
 ): Promise<JobStatus | null> {
+  // The job's `cancelled` / `attempt_failed` event is written by the same statement, so no reader
+  // sees the new status without it.
   const rows = await db.query<{ status: JobStatus }>(
-    `update jobs set
-        status = case when $5 then 'cancelled' when $4::timestamptz is null then 'failed' else 'queued' end,
-        ready = not $5 and $4::timestamptz is not null,
-        run_at = coalesce($4::timestamptz, run_at),
-        error = $3, error_info = $6::jsonb, progress_text = coalesce($7, progress_text), lease_owner = null, lease_expires_at = null, ${attemptEnded()},
-        ${finishedSet('$5 or $4::timestamptz is null')}
-      where id = $1 and status = 'running' and lease_owner = $2
-      returning status`,
-    [id, owner, error.slice(0, 4000), retryAt ? retryAt.toISOString() : null, cancelled, info ? JSON.stringify(info) : null, progressText],
+    `with u as (
+       update jobs set
+         status = case when $5 then 'cancelled' when $4::timestamptz is null then 'failed' else 'queued' end,
+         ready = not $5 and $4::timestamptz is not null,
+         run_at = coalesce($4::timestamptz, run_at),
+         error = $3, error_info = $6::jsonb, progress_text = coalesce($7, progress_text), lease_owner = null, lease_expires_at = null, ${attemptEnded()},
+         ${finishedSet('$5 or $4::timestamptz is null')}
+       where id = $1 and status = 'running' and lease_owner = $2
+       returning id, status),
+     e as (
+       insert into job_events (job_id, type, message, data)
+       select id, case when $5 then 'cancelled' else 'attempt_failed' end, $3, $8::jsonb from u)
+     select status from u`,
+    [
+      id,
+      owner,
+      error.slice(0, 4000),
+      retryAt ? retryAt.toISOString() : null,
+      cancelled,
+      info ? JSON.stringify(info) : null,
+      progressText,
+      eventData === null ? null : JSON.stringify(eventData),
+    ],
   );
   if (rows[0]?.status === 'queued') await notifyNew(db, id);
   return rows[0]?.status ?? null;
