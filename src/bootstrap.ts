@@ -12,6 +12,7 @@ import { createSecretBox } from './exports/secret-box';
 import { createJobDefinitions } from './handlers';
 import { createTranslator } from './i18n';
 import { createPooledPost } from './lib/pooled-post';
+import { createReplyOrder } from './lib/reply-order';
 import { createMetrics } from './metrics/metrics';
 import { createPresetRegistry } from './push/presets';
 import { createPublisher } from './push/publisher';
@@ -85,6 +86,7 @@ export function createDeps(opts: {
     models,
     metrics: createMetrics(),
     background: createBackground(),
+    replyOrder: createReplyOrder(),
     callbackSecret: opts.callbackSecret,
     secrets,
   };

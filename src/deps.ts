@@ -6,6 +6,7 @@ import type { ModelSet } from './diagnosis/models';
 import type { SecretBox } from './exports/secret-box';
 import type { Translator } from './i18n';
 import type { AnyJobDefinition } from './jobs/types';
+import type { ReplyOrder } from './lib/reply-order';
 import type { Metrics } from './metrics/metrics';
 import type { Notifier } from './outbound';
 import type { PresetRegistry } from './push/presets';
@@ -49,6 +50,8 @@ export interface Deps {
   models: ModelSet;
   metrics: Metrics;
   background: Background;
+  /** A job's messages wait for the reply that announced it (src/lib/reply-order.ts). */
+  replyOrder: ReplyOrder;
   /** The key that signs HTTP callbacks: the app secret, or one generated and kept in DATA_DIR. */
   callbackSecret: string;
   /** Seals stored credentials (data-source passwords, robot secrets); SECRETS_KEY or DATA_DIR/secrets-key. */

@@ -96,6 +96,7 @@ export async function startServer(
       log: log.child({ component: 'relay' }),
       definitions: [...deps.jobDefinitions],
       intervalMs: config.PROGRESS_INTERVAL_MS,
+      replyOrder: deps.replyOrder,
     });
     const runner = config.RUN_JOBS
       ? createRunner({

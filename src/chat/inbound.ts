@@ -327,6 +327,7 @@ export async function runClaimed(
   onDispatched?: (r: DispatchResult) => void,
 ): Promise<DispatchResult> {
   const release = holdLease(deps, id);
+  let announced: (() => void) | undefined;
   try {
     await deps.faults?.afterInboundRecorded?.(m);
     const target = replyTargetOf(m);
@@ -347,24 +348,35 @@ export async function runClaimed(
       };
       result = await dispatch(deps, req);
     }
+    // The job this command started says nothing in chat before these replies have gone out.
+    if (result.jobId !== undefined && result.messages.length > 0) announced = deps.replyOrder?.hold(result.jobId);
     onDispatched?.(result);
     await finishInbound(deps, id, result).catch((err) =>
       deps.log.error({ err: errorMessage(err), inboundId: id }, 'could not record the outcome'),
     );
-    deliver(deps, id, target, result.messages);
+    deliver(deps, id, target, result.messages, announced);
+    announced = undefined;
     return result;
   } finally {
     release();
+    announced?.();
   }
 }
 
-/** Send replies in order, in the background (after the transport has answered DingTalk). */
-function deliver(deps: Deps, id: number, target: ReplyTarget, messages: DispatchResult['messages']): void {
+/**
+ * Send replies in order, in the background (after the transport has answered DingTalk), then
+ * `done` (the job they announce may speak from then on).
+ */
+function deliver(deps: Deps, id: number, target: ReplyTarget, messages: DispatchResult['messages'], done?: () => void): void {
   const run = async () => {
-    for (const message of messages) {
-      await deps.notifier.send(target, message).catch((err) => {
-        deps.log.error({ err: errorMessage(err), inboundId: id }, 'reply could not be delivered');
-      });
+    try {
+      for (const message of messages) {
+        await deps.notifier.send(target, message).catch((err) => {
+          deps.log.error({ err: errorMessage(err), inboundId: id }, 'reply could not be delivered');
+        });
+      }
+    } finally {
+      done?.();
     }
   };
   deps.background.track(run());

@@ -8,6 +8,7 @@ import type { Background, Deps } from '../deps';
 import { loadModels } from '../diagnosis/models';
 import { createJobDefinitions } from '../handlers';
 import { createTranslator } from '../i18n';
+import { createReplyOrder } from '../lib/reply-order';
 import { createMetrics } from '../metrics/metrics';
 import { createPresetRegistry } from '../push/presets';
 
@@ -86,6 +87,7 @@ export function createEdgeDeps(opts: {
     t,
     now,
     fetch: globalThis.fetch,
+    replyOrder: createReplyOrder(),
     notifier: {
       send() {
         throw new Error('the edge does not reply to DingTalk: Node instances do');

@@ -3,6 +3,7 @@ import { idArray } from '../db/batch';
 import type { Database } from '../db/client';
 import { errorMessage } from '../errors';
 import type { Translator } from '../i18n';
+import type { ReplyOrder } from '../lib/reply-order';
 import type { Notifier, OutMessage } from '../outbound';
 import { describeJobError, type JobErrorInfo } from './job-error';
 import { progressBar, shouldPostProgress, type ThrottleState } from './progress-throttle';
@@ -35,6 +36,8 @@ export interface RelayOptions {
   /** …and only when progress moved by this many points. */
   minStep?: number;
   now?: () => number;
+  /** Messages about a job wait for the reply that announced it (src/lib/reply-order.ts). */
+  replyOrder?: ReplyOrder;
 }
 
 const MAX_NOTIFY_ATTEMPTS = 8;
@@ -53,7 +56,7 @@ export function createRelay(o: RelayOptions): Relay {
   // Messages of one job go out one after another, so chat shows them in order (final last).
   const chains = new Map<number, Promise<unknown>>();
   const inOrder = <T>(jobId: number, fn: () => Promise<T>): Promise<T> => {
-    const prev = chains.get(jobId) ?? Promise.resolve();
+    const prev = chains.get(jobId) ?? o.replyOrder?.after(jobId) ?? Promise.resolve();
     const next = prev.then(fn, fn);
     const tail = next.catch(() => {});
     chains.set(jobId, tail);
