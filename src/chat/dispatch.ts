@@ -7,7 +7,7 @@ import { describeArgIssues, ECHO_MAX } from './arg-errors';
 import type { Caller, CommandContext, CommandDef } from './define-command';
 import type { Source } from './message';
 import { parseCommand } from './parse-command';
-import { takeRateLimit } from './rate-limit';
+import { rateLimitKey, takeRateLimit } from './rate-limit';
 import { findSubcommand } from './registry';
 import { createReplySink } from './reply-sink';
 import { hasRole } from './roles';
@@ -25,6 +25,8 @@ export interface DispatchRequest {
   replyTarget?: ReplyTarget;
   /** Count against the caller's per-minute limit (off for the local CLI). */
   rateLimit?: boolean;
+  /** Already counted (with the chat message's claim): its place in the caller's minute. */
+  rateCounted?: { count: number; retryAfterSec: number };
 }
 
 export type Outcome = 'ok' | 'empty' | UserErrorCode | 'error';
@@ -146,7 +148,10 @@ export async function resolveCommand(
     return failed('forbidden', `role ${req.caller.role} < ${def.role}`, { command: label });
   }
   if (req.rateLimit !== false) {
-    const rl = await takeRateLimit(deps.db, `user:${req.caller.key}`, deps.config.RATE_LIMIT_PER_MINUTE);
+    const limit = deps.config.RATE_LIMIT_PER_MINUTE;
+    const rl = req.rateCounted
+      ? { ...req.rateCounted, allowed: req.rateCounted.count <= limit }
+      : await takeRateLimit(deps.db, rateLimitKey(req.caller), limit);
     if (!rl.allowed) {
       sink.text(t('dispatch.rateLimited', { limit: deps.config.RATE_LIMIT_PER_MINUTE, seconds: rl.retryAfterSec }));
       return failed('rate_limited', `rate limited (${rl.count})`, { command: label });

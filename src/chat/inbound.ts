@@ -7,6 +7,7 @@ import type { ReplyTarget } from '../outbound';
 import type { Caller } from './define-command';
 import { type DispatchRequest, type DispatchResult, dispatch, type Outcome } from './dispatch';
 import type { ChatMessage } from './message';
+import { rateLimitKey } from './rate-limit';
 import { roleForStaff } from './roles';
 
 /** The reply target of a chat message: its conversation and temporary sessionWebhook. */
@@ -47,11 +48,19 @@ export interface InboundRow {
   /** The whole chat message (kept so the sweep can run it again). */
   message?: ChatMessage;
   requestHash?: string;
+  /** Count the message against this per-minute rate-limit key in the same statement (chat messages). */
+  rateKey?: string;
+}
+
+/** A rate-limit count taken with a claim: this message's place in the caller's current minute. */
+export interface Counted {
+  count: number;
+  retryAfterSec: number;
 }
 
 /** The outcome of claiming an inbound row. */
 export type Claim =
-  | { claimed: true; id: number; attempts: number }
+  | { claimed: true; id: number; attempts: number; rate?: Counted }
   /** Seen before and finished, or still being handled by a live process (its lease is fresh). */
   | { claimed: false; id: number; outcome: string; requestHash: string | null; response: StoredResponse | null };
 
@@ -76,12 +85,15 @@ interface ClaimItem {
   message: ChatMessage | null;
   request_hash: string | null;
   lease_ms: number;
+  rate_key: string | null;
 }
 
 type ClaimRow = {
   i: number;
   id: number | null;
   attempts: number | null;
+  rate_count: number | null;
+  retry_after: number | null;
   seen_id: number | null;
   outcome: string | null;
   request_hash: string | null;
@@ -109,7 +121,7 @@ const claimBatch = perDatabase((db: Database) => {
       `with v as (
          select * from jsonb_to_recordset($1::jsonb) as v(i int, source text, robot_code text, msg_id text, text text,
            sender_id text, sender_staff_id text, sender_nick text, conversation_id text, conversation_type text,
-           message jsonb, request_hash text, lease_ms double precision)),
+           message jsonb, request_hash text, lease_ms double precision, rate_key text)),
        ins as (
          insert into inbound_messages as m (source, robot_code, msg_id, text, sender_id, sender_staff_id, sender_nick,
              conversation_id, conversation_type, message, request_hash)
@@ -121,23 +133,54 @@ const claimBatch = perDatabase((db: Database) => {
              and m.claimed_at < now() - (select lease_ms from v where v.robot_code = m.robot_code and v.msg_id = m.msg_id)
                  * interval '1 millisecond'
              and m.request_hash is not distinct from excluded.request_hash
-         returning m.id, m.attempts, m.robot_code, m.msg_id)
-       select v.i, ins.id, ins.attempts, s.id as seen_id, s.outcome, s.request_hash, s.response
+         returning m.id, m.attempts, m.robot_code, m.msg_id),
+       -- Each claimed message counts against its sender's minute (as takeRateLimit counts).
+       rl as (
+         insert into rate_limits as r (key, window_start, count)
+         select v.rate_key, date_trunc('minute', now()), count(*)::int
+           from v join ins on ins.robot_code = v.robot_code and ins.msg_id = v.msg_id
+          where v.rate_key is not null
+          group by v.rate_key
+         on conflict (key) do update set
+           count = case when r.window_start = excluded.window_start then r.count + excluded.count else excluded.count end,
+           window_start = excluded.window_start
+         returning key, count, ceil(extract(epoch from (window_start + interval '1 minute' - now())))::int as retry_after)
+       select v.i, ins.id, ins.attempts, rl.count as rate_count, rl.retry_after, s.id as seen_id, s.outcome, s.request_hash, s.response
          from v
          left join ins on ins.robot_code = v.robot_code and ins.msg_id = v.msg_id
+         left join rl on ins.id is not null and rl.key = v.rate_key
          left join lateral (
            select s.id, s.outcome, s.request_hash, s.response from inbound_messages s
             where ins.id is null and s.robot_code = v.robot_code and s.msg_id = v.msg_id limit 1) s on true`,
       [JSON.stringify(batch)],
     );
     const byI = new Map(rows.map((r) => [Number(r.i), r]));
+    // n claims of one key in this statement get the counts n serial increments would have: the
+    // statement returns the key's total, and they take the last n places in order.
+    const claimedPerKey = new Map<string, number>();
+    for (const it of batch) {
+      const r = byI.get(it.i);
+      if (r?.id != null && r.rate_count != null && it.rate_key) claimedPerKey.set(it.rate_key, (claimedPerKey.get(it.rate_key) ?? 0) + 1);
+    }
+    const placed = new Map<string, number>();
+    const rateOf = (it: ClaimItem, r: ClaimRow): Counted | undefined => {
+      if (r.rate_count == null || !it.rate_key) return undefined;
+      const k = it.rate_key;
+      const before = placed.get(k) ?? 0;
+      placed.set(k, before + 1);
+      const count = Number(r.rate_count) - (claimedPerKey.get(k) ?? 1) + before + 1;
+      return { count, retryAfterSec: Math.max(1, Number(r.retry_after ?? 60)) };
+    };
     const out = new Map<ClaimItem, Promise<Claim> | Claim>();
+    const rates = new Map(batch.map((it) => [it.i, byI.get(it.i) ? rateOf(it, byI.get(it.i) as ClaimRow) : undefined]));
     await Promise.all(
       batch.map(async (it) => {
         const r = byI.get(it.i);
         let result: Claim;
-        if (r?.id != null) result = { claimed: true, id: Number(r.id), attempts: Number(r.attempts) };
-        else if (r?.seen_id != null) {
+        if (r?.id != null) {
+          const rate = rates.get(it.i);
+          result = { claimed: true, id: Number(r.id), attempts: Number(r.attempts), ...(rate ? { rate } : {}) };
+        } else if (r?.seen_id != null) {
           result = {
             claimed: false,
             id: Number(r.seen_id),
@@ -192,6 +235,7 @@ export async function claimInbound(deps: LogDeps, row: InboundRow): Promise<Clai
     message: row.message ?? null,
     request_hash: row.requestHash ?? null,
     lease_ms: deps.config?.INBOUND_LEASE_MS ?? DEFAULT_LEASE_MS,
+    rate_key: row.rateKey ?? null,
   });
 }
 
@@ -299,6 +343,8 @@ export async function acceptChatMessage(deps: Deps, m: ChatMessage): Promise<Acc
     conversationId: m.conversationId,
     conversationType: m.conversationType,
     message: m,
+    // Counted in the claim's own statement: one round trip records, dedupes and rate-limits.
+    rateKey: rateLimitKey(caller),
   });
   if (!claim.claimed) {
     deps.log.info({ msgId: m.msgId, source: m.source, outcome: claim.outcome }, 'duplicate message ignored');
@@ -309,7 +355,7 @@ export async function acceptChatMessage(deps: Deps, m: ChatMessage): Promise<Acc
   const dispatched = new Promise<DispatchResult>((resolve) => {
     onDispatched = resolve;
   });
-  const done = runClaimed(deps, claim.id, m, onDispatched);
+  const done = runClaimed(deps, claim.id, m, onDispatched, claim.rate);
   // A run that fails before its dispatch returns settles `dispatched` with the same failure.
   done.catch(() => {});
   deps.background.track(done);
@@ -325,6 +371,7 @@ export async function runClaimed(
   id: number,
   m: ChatMessage,
   onDispatched?: (r: DispatchResult) => void,
+  rate?: Counted,
 ): Promise<DispatchResult> {
   const release = holdLease(deps, id);
   let announced: (() => void) | undefined;
@@ -345,6 +392,7 @@ export async function runClaimed(
         text: m.text,
         conversation: { id: m.conversationId, type: m.conversationType, title: m.conversationTitle },
         replyTarget: target,
+        rateCounted: rate,
       };
       result = await dispatch(deps, req);
     }

@@ -30,6 +30,9 @@ const countBatch = perDatabase((db: Database) =>
   }),
 );
 
+/** The per-person key chat commands are counted under. */
+export const rateLimitKey = (caller: { key: string }) => `user:${caller.key}`;
+
 /**
  * Count one request for `key` in the current one-minute window (the database clock, so every
  * instance agrees) and say whether it is within `perMinute`.

@@ -94,9 +94,35 @@ describe('group commit', () => {
 
     // n counts of one key in one turn: one statement, and the counts n serial calls would get.
     const counts = await Promise.all(Array.from({ length: 6 }, () => takeRateLimit(w.db, 'user:gc-rl', 4)));
-    expect(w.count(/insert into rate_limits/)).toBe(1);
+    expect(w.count(/^\s*insert into rate_limits/)).toBe(1);
     expect(counts.map((c) => c.count).sort()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(counts.filter((c) => !c.allowed)).toHaveLength(2);
+  });
+
+  it('counts chat messages against the rate limit in the statement that claims them, as serial counts would', async () => {
+    const w = watched();
+    const deps = testDeps(w.db, { RATE_LIMIT_PER_MINUTE: '5' });
+    const { chat, close } = await appOn(deps, 'gc-limited');
+    try {
+      const sent = await Promise.all(Array.from({ length: 8 }, (_, i) => chat.send('/ping', { msgId: `gc-rl-${i}` })));
+      expect(sent.map((s) => s.status)).toEqual(Array(8).fill(200));
+      await waitUntil(() => chat.replies.length >= 8, 10_000, '8 replies');
+      await deps.background.drain(5000);
+      expect(pongs(chat)).toBe(5);
+      const limited = chat.replies.filter((r) => r.text.includes('每人每分钟最多 5 条'));
+      expect(limited).toHaveLength(3);
+      // No statement of its own: the counts came with the claims.
+      expect(w.count(/^\s*insert into rate_limits/)).toBe(0);
+      expect(w.count(/insert into rate_limits/)).toBe(w.count(/insert into inbound_messages/));
+      const [stored] = await tdb.db.query<{ count: number }>(`select count from rate_limits where key = 'user:gc-limited'`);
+      expect(stored?.count).toBe(8);
+      // A duplicate (redelivered) message is not counted again.
+      expect(JSON.parse((await chat.send('/ping', { msgId: 'gc-rl-0' })).body)).toEqual({ duplicate: true });
+      const [after] = await tdb.db.query<{ count: number }>(`select count from rate_limits where key = 'user:gc-limited'`);
+      expect(after?.count).toBe(8);
+    } finally {
+      await close();
+    }
   });
 
   it('runs 40 concurrent callbacks once each, answering and replying only after they are stored', async () => {
