@@ -3,8 +3,9 @@ import type { MessageKey, Vars } from '../src/i18n';
 
 /**
  * The line that says a job was accepted and where its result will come: in this chat when the
- * command came from one, or at the job's status URL for a webhook caller (no chat to post to).
- * `key` has a `<key>NoChat` twin in the catalog that takes `{statusUrl}`.
+ * command came from one; otherwise there is no chat to post to, so at the job's status URL (a
+ * webhook caller) or `npm run cli -- job N` (the local CLI). `key` has a `<key>NoChat` twin in the
+ * catalog that takes `{where}`.
  */
 export function acceptedText(
   ctx: CommandContext,
@@ -13,6 +14,6 @@ export function acceptedText(
   jobId: number,
 ): string {
   if (ctx.replyTarget) return ctx.t(key, vars);
-  const statusUrl = `${ctx.deps.config.PUBLIC_URL}/api/jobs/${jobId}`;
-  return ctx.t(`${key}NoChat` as MessageKey, { ...vars, statusUrl });
+  const where = ctx.source === 'cli' ? `npm run cli -- job ${jobId}` : `${ctx.deps.config.PUBLIC_URL}/api/jobs/${jobId}`;
+  return ctx.t(`${key}NoChat` as MessageKey, { ...vars, where });
 }

@@ -126,6 +126,14 @@ describe('admin webhooks (POST /hooks/commands/:name)', () => {
     expect(body.messages[0]?.text).not.toContain('通知你');
   });
 
+  it('a push started from the local CLI says how to follow it there', async () => {
+    const r = await cli(['push', 'refund', 'store=12', 'sku=A001']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = Number(/^job (\d+)$/m.exec(r.stdout)?.[1]);
+    expect(r.stdout).toContain(`已受理推送任务 #${id}`);
+    expect(r.stdout).toContain(`完成后在 npm run cli -- job ${id} 查看结果`);
+  });
+
   it('replays a push with the same jobId and enqueues one job', async () => {
     const body = { overrides: { store: 12 }, items: [{ sku: 'A001', quantity: 2 }], count: 1 };
     const a = await call('/hooks/push/refund', adminToken, body, { 'idempotency-key': 'push-1' });

@@ -93,5 +93,5 @@ export const enDiagnosis: { readonly [K in keyof typeof zhDiagnosis]: string } =
   'cmd.diagnose.history.arg.n': 'how many to show',
   'cmd.models.summary': 'List the AI models available for brand diagnoses (never their keys)',
   'diagnose.queuedNoChat':
-    'Brand diagnosis #{id} accepted: {q} questions × {m} models = {calls} calls, about {eta}. When it is done, {statusUrl} has the result and the report link.',
+    'Brand diagnosis #{id} accepted: {q} questions × {m} models = {calls} calls, about {eta}. When it is done, {where} has the result and the report link.',
 };

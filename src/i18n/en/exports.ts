@@ -61,5 +61,5 @@ export const enExports: { readonly [K in keyof typeof zhExports]: string } = {
   'hooks.sourceInUse': 'Data source "{name}" is still used by export tasks: {tasks}. Remove them or point them at another source first.',
   'hooks.expect.object': 'a JSON object (parameter name → value)',
   'source.appReserved': 'a name other than "app" (the built-in source)',
-  'export.queuedNoChat': 'Export job #{id} accepted: {task} ({params}). When it is done, {statusUrl} has its status and download link.',
+  'export.queuedNoChat': 'Export job #{id} accepted: {task} ({params}). When it is done, {where} has its status and download link.',
 };

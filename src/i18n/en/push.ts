@@ -85,5 +85,5 @@ export const enPush: { readonly [K in keyof typeof zhPush]: string } = {
   'cmd.template.show.arg.name': 'template name',
   'cmd.template.rm.summary': 'Remove a template (its creator or an admin)',
   'cmd.template.rm.arg.name': 'template name',
-  'push.queuedNoChat': 'Push job #{id} accepted: {type} ×{count} → queue {queue}. When it is done, {statusUrl} has the result.',
+  'push.queuedNoChat': 'Push job #{id} accepted: {type} ×{count} → queue {queue}. When it is done, {where} has the result.',
 };

@@ -89,5 +89,5 @@ export const zhDiagnosis = {
   'cmd.diagnose.history.arg.n': '显示几条',
   'cmd.models.summary': '列出可用于品牌诊断的 AI 模型（不显示密钥）',
   'diagnose.queuedNoChat':
-    '品牌诊断任务 #{id} 已受理：{q} 个问题 × {m} 个模型 = {calls} 次调用，预计约 {eta}。完成后在 {statusUrl} 查看结果和报告链接。',
+    '品牌诊断任务 #{id} 已受理：{q} 个问题 × {m} 个模型 = {calls} 次调用，预计约 {eta}。完成后在 {where} 查看结果和报告链接。',
 } as const;

@@ -58,5 +58,5 @@ export const zhExports = {
   'hooks.sourceInUse': '数据源“{name}”仍被导出任务使用：{tasks}。先删除这些任务或改用其他数据源。',
   'hooks.expect.object': 'JSON 对象（参数名 → 值）',
   'source.appReserved': '“app” 以外的名字（app 是内置数据源）',
-  'export.queuedNoChat': '已受理导出任务 #{id}：{task}（{params}）。完成后在 {statusUrl} 查看状态和下载链接。',
+  'export.queuedNoChat': '已受理导出任务 #{id}：{task}（{params}）。完成后在 {where} 查看状态和下载链接。',
 } as const;

@@ -81,5 +81,5 @@ export const zhPush = {
   'cmd.template.show.arg.name': '模板名',
   'cmd.template.rm.summary': '删除模板（创建者或管理员）',
   'cmd.template.rm.arg.name': '模板名',
-  'push.queuedNoChat': '已受理推送任务 #{id}：{type} ×{count} → 队列 {queue}。完成后在 {statusUrl} 查看结果。',
+  'push.queuedNoChat': '已受理推送任务 #{id}：{type} ×{count} → 队列 {queue}。完成后在 {where} 查看结果。',
 } as const;
