@@ -1,5 +1,6 @@
 import type { CommandContext } from '../src/chat/define-command';
 import type { MessageKey, Vars } from '../src/i18n';
+import { jobStatusUrl } from '../src/jobs/reads';
 
 /**
  * The line that says a job was accepted and where its result will come: in this chat when the
@@ -14,6 +15,6 @@ export function acceptedText(
   jobId: number,
 ): string {
   if (ctx.replyTarget) return ctx.t(key, vars);
-  const where = ctx.source === 'cli' ? `npm run cli -- job ${jobId}` : `${ctx.deps.config.PUBLIC_URL}/api/jobs/${jobId}`;
+  const where = ctx.source === 'cli' ? `npm run cli -- job ${jobId}` : jobStatusUrl(ctx.deps.config, jobId);
   return ctx.t(`${key}NoChat` as MessageKey, { ...vars, where });
 }

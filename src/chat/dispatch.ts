@@ -7,7 +7,7 @@ import { describeArgIssues, ECHO_MAX } from './arg-errors';
 import type { Caller, CommandContext, CommandDef } from './define-command';
 import type { Source } from './message';
 import { parseCommand } from './parse-command';
-import { rateLimitKey, takeRateLimit } from './rate-limit';
+import { type Counted, rateLimitKey, takeRateLimit } from './rate-limit';
 import { findSubcommand } from './registry';
 import { createReplySink } from './reply-sink';
 import { hasRole } from './roles';
@@ -26,7 +26,7 @@ export interface DispatchRequest {
   /** Count against the caller's per-minute limit (off for the local CLI). */
   rateLimit?: boolean;
   /** Already counted (with the chat message's claim): its place in the caller's minute. */
-  rateCounted?: { count: number; retryAfterSec: number };
+  rateCounted?: Counted;
 }
 
 export type Outcome = 'ok' | 'empty' | UserErrorCode | 'error';
@@ -153,7 +153,7 @@ export async function resolveCommand(
       ? { ...req.rateCounted, allowed: req.rateCounted.count <= limit }
       : await takeRateLimit(deps.db, rateLimitKey(req.caller), limit);
     if (!rl.allowed) {
-      sink.text(t('dispatch.rateLimited', { limit: deps.config.RATE_LIMIT_PER_MINUTE, seconds: rl.retryAfterSec }));
+      sink.text(t('dispatch.rateLimited', { limit, seconds: rl.retryAfterSec }));
       return failed('rate_limited', `rate limited (${rl.count})`, { command: label });
     }
   }

@@ -7,7 +7,7 @@ import type { ReplyTarget } from '../outbound';
 import type { Caller } from './define-command';
 import { type DispatchRequest, type DispatchResult, dispatch, type Outcome } from './dispatch';
 import type { ChatMessage } from './message';
-import { rateLimitKey } from './rate-limit';
+import { COUNT_UPSERT, type Counted, rateLimitKey, serialCounts } from './rate-limit';
 import { roleForStaff } from './roles';
 
 /** The reply target of a chat message: its conversation and temporary sessionWebhook. */
@@ -52,12 +52,6 @@ export interface InboundRow {
   rateKey?: string;
 }
 
-/** A rate-limit count taken with a claim: this message's place in the caller's current minute. */
-export interface Counted {
-  count: number;
-  retryAfterSec: number;
-}
-
 /** The outcome of claiming an inbound row. */
 export type Claim =
   | { claimed: true; id: number; attempts: number; rate?: Counted }
@@ -92,6 +86,7 @@ type ClaimRow = {
   i: number;
   id: number | null;
   attempts: number | null;
+  rate_key: string | null;
   rate_count: number | null;
   retry_after: number | null;
   seen_id: number | null;
@@ -141,11 +136,8 @@ const claimBatch = perDatabase((db: Database) => {
            from v join ins on ins.robot_code = v.robot_code and ins.msg_id = v.msg_id
           where v.rate_key is not null
           group by v.rate_key
-         on conflict (key) do update set
-           count = case when r.window_start = excluded.window_start then r.count + excluded.count else excluded.count end,
-           window_start = excluded.window_start
-         returning key, count, ceil(extract(epoch from (window_start + interval '1 minute' - now())))::int as retry_after)
-       select v.i, ins.id, ins.attempts, rl.count as rate_count, rl.retry_after, s.id as seen_id, s.outcome, s.request_hash, s.response
+         ${COUNT_UPSERT})
+       select v.i, ins.id, ins.attempts, rl.key as rate_key, rl.count as rate_count, rl.retry_after, s.id as seen_id, s.outcome, s.request_hash, s.response
          from v
          left join ins on ins.robot_code = v.robot_code and ins.msg_id = v.msg_id
          left join rl on ins.id is not null and rl.key = v.rate_key
@@ -155,24 +147,16 @@ const claimBatch = perDatabase((db: Database) => {
       [JSON.stringify(batch)],
     );
     const byI = new Map(rows.map((r) => [Number(r.i), r]));
-    // n claims of one key in this statement get the counts n serial increments would have: the
-    // statement returns the key's total, and they take the last n places in order.
-    const claimedPerKey = new Map<string, number>();
-    for (const it of batch) {
-      const r = byI.get(it.i);
-      if (r?.id != null && r.rate_count != null && it.rate_key) claimedPerKey.set(it.rate_key, (claimedPerKey.get(it.rate_key) ?? 0) + 1);
-    }
-    const placed = new Map<string, number>();
-    const rateOf = (it: ClaimItem, r: ClaimRow): Counted | undefined => {
-      if (r.rate_count == null || !it.rate_key) return undefined;
-      const k = it.rate_key;
-      const before = placed.get(k) ?? 0;
-      placed.set(k, before + 1);
-      const count = Number(r.rate_count) - (claimedPerKey.get(k) ?? 1) + before + 1;
-      return { count, retryAfterSec: Math.max(1, Number(r.retry_after ?? 60)) };
-    };
+    // Claims of one key in this statement get the counts serial increments would have.
+    const totals = new Map<string, { count: number; retry_after: number }>();
+    for (const r of rows)
+      if (r.rate_key && r.rate_count != null) totals.set(r.rate_key, { count: r.rate_count, retry_after: Number(r.retry_after) });
+    const counted = serialCounts(
+      batch.map((it) => (byI.get(it.i)?.id != null ? it.rate_key : null)),
+      totals,
+    );
+    const rates = new Map(batch.map((it, k) => [it.i, counted[k]]));
     const out = new Map<ClaimItem, Promise<Claim> | Claim>();
-    const rates = new Map(batch.map((it) => [it.i, byI.get(it.i) ? rateOf(it, byI.get(it.i) as ClaimRow) : undefined]));
     await Promise.all(
       batch.map(async (it) => {
         const r = byI.get(it.i);
@@ -397,7 +381,7 @@ export async function runClaimed(
       result = await dispatch(deps, req);
     }
     // The job this command started says nothing in chat before these replies have gone out.
-    if (result.jobId !== undefined && result.messages.length > 0) announced = deps.replyOrder?.hold(result.jobId);
+    if (result.jobId !== undefined && result.messages.length > 0) announced = deps.replyOrder.hold(result.jobId);
     onDispatched?.(result);
     await finishInbound(deps, id, result).catch((err) =>
       deps.log.error({ err: errorMessage(err), inboundId: id }, 'could not record the outcome'),

@@ -13,6 +13,7 @@ import { hookAnswer, readHookCommand } from '../http/hooks';
 import { runIdempotent } from '../http/idempotency';
 import { jobsApiRoutes } from '../http/jobs-api';
 import { pushHookRoutes } from '../http/push-hook';
+import { jobStatusUrl } from '../jobs/reads';
 import { submitJob } from '../jobs/submit';
 import { QUEUED_COMMAND_KIND } from './kinds';
 import { queueChatMessage } from './queue-chat-message';
@@ -105,7 +106,7 @@ export function createEdgeApp(deps: Deps): Hono {
         payload: call,
         requestedBy: call.caller.key,
       });
-      const statusUrl = `${deps.config.PUBLIC_URL}/api/jobs/${job.id}`;
+      const statusUrl = jobStatusUrl(deps.config, job.id);
       return {
         status: 202,
         body: { ok: true, command: checked.command.label, jobId: job.id, status: job.status, statusUrl },

@@ -7,6 +7,7 @@ import { getSourceInfo, listSources, openSource, removeSource, SourceExistsError
 import { submitExport } from '../exports/submit-export';
 import { taskInput } from '../exports/task-schema';
 import { describeTargets, getTask, listTasks, removeTask, saveTask, TaskExistsError } from '../exports/tasks';
+import { jobStatusUrl } from '../jobs/reads';
 import { type AuthVars, callerOf, ensureRole } from './auth';
 import { readJsonObject } from './body';
 import { ApiError, errorBody, invalidFieldError } from './errors';
@@ -129,7 +130,7 @@ export function exportsAdminRoutes(deps: Deps): Hono<AuthVars> {
       }
       const typed = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, String(v)]));
       const { job, values } = await submitExport(deps, c.req.param('name'), typed, callerOf(c));
-      return c.json({ ok: true, jobId: job.id, values, statusUrl: `${deps.config.PUBLIC_URL}/api/jobs/${job.id}` }, 202);
+      return c.json({ ok: true, jobId: job.id, values, statusUrl: jobStatusUrl(deps.config, job.id) }, 202);
     }),
   );
   return app;

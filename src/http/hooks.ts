@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type DispatchResult, dispatch, type Outcome } from '../chat/dispatch';
 import type { Deps } from '../deps';
+import { jobStatusUrl } from '../jobs/reads';
 import type { Caller } from '../lib/roles';
 import { type AuthVars, callerOf } from './auth';
 import { readJsonObject } from './body';
@@ -79,7 +80,7 @@ export async function runHookCommand(deps: Deps, call: HookCommand): Promise<Cal
 /** The HTTP answer to a dispatched (or refused) webhook command, and what the inbound log records. */
 export function hookAnswer(deps: Pick<Deps, 'config'>, result: DispatchResult): CallOutcome {
   const record = { outcome: result.outcome, command: result.command, args: result.args, error: result.error, jobId: result.jobId };
-  const statusUrl = result.jobId ? `${deps.config.PUBLIC_URL}/api/jobs/${result.jobId}` : undefined;
+  const statusUrl = result.jobId ? jobStatusUrl(deps.config, result.jobId) : undefined;
   if (result.outcome === 'ok') {
     const out = { ok: true, command: result.command, jobId: result.jobId, statusUrl, data: result.data, messages: result.messages };
     return { status: 200, body: out, record };

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { UserError } from '../errors';
+import { jobStatusUrl } from '../jobs/reads';
 import type { Preset } from '../push/preset-schema';
 import { dryRunPush, submitPush, validatePush } from '../push/submit-push';
 import { type AuthVars, callerOf, ensureRole } from './auth';
@@ -68,7 +69,7 @@ export function pushHookRoutes(deps: Deps): Hono<AuthVars> {
         const job = await submitPush(deps, v.spec, caller);
         return {
           status: 202,
-          body: { ok: true, jobId: job.id, status: job.status, statusUrl: `${deps.config.PUBLIC_URL}/api/jobs/${job.id}` },
+          body: { ok: true, jobId: job.id, status: job.status, statusUrl: jobStatusUrl(deps.config, job.id) },
           record: { ...record, outcome: 'ok', jobId: job.id },
         };
       } catch (err) {

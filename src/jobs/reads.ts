@@ -61,3 +61,6 @@ export async function listJobs(db: Database, f: JobFilter): Promise<Job[]> {
   );
   return rows.map(toJob);
 }
+
+/** Where an API caller follows a job (`GET /api/jobs/:id`, bearer token). */
+export const jobStatusUrl = (config: { PUBLIC_URL: string }, id: number) => `${config.PUBLIC_URL}/api/jobs/${id}`;
